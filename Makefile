@@ -1,0 +1,51 @@
+# The README's contract: `make demo` sets everything up and runs the main job; `make test` runs the tests.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+MVN := mvn -q -B
+JAVA_SOURCES := $(shell find java_shim -name '*.java' -o -name pom.xml) stack/kafka-pom.xml stack/dynamodb-local-pom.xml
+
+.PHONY: demo test up down build venv lint bench-bridge clean
+
+demo: up
+	$(PY) stack/demo.py
+
+test: build
+	@$(PY) stack/stack.py up --record .stack/started-by-test; status=$$?; \
+	if [ $$status -eq 0 ]; then $(PY) -m pytest tests; status=$$?; fi; \
+	$(PY) stack/stack.py down --only .stack/started-by-test; exit $$status
+
+up: build
+	$(PY) stack/stack.py up
+
+down:
+	@if [ -x $(PY) ]; then $(PY) stack/stack.py down; fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+# Java shim, bridge jar into the Python package, plugin jar into the stack's plugin.path, and the
+# classpaths of Kafka/Connect and DynamoDB Local resolved from Maven Central (cached in ~/.m2).
+build: venv .stack/.built
+
+.stack/.built: $(JAVA_SOURCES)
+	$(MVN) -f java_shim/pom.xml package -DskipTests
+	mkdir -p python_connector/jars .stack/plugins/ddb-cdc-source .stack/classpath
+	cp java_shim/bridge/target/ddb-cdc-bridge.jar python_connector/jars/
+	cp java_shim/plugin/target/ddb-cdc-source.jar .stack/plugins/ddb-cdc-source/
+	$(MVN) -f stack/kafka-pom.xml dependency:build-classpath -Dmdep.outputFile=$(CURDIR)/.stack/classpath/kafka.txt
+	$(MVN) -f stack/dynamodb-local-pom.xml dependency:build-classpath -Dmdep.outputFile=$(CURDIR)/.stack/classpath/dynamodb-local.txt
+	touch $@
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+bench-bridge: build
+	$(PY) bench/bridge.py
+
+clean: down
+	rm -rf .stack java_shim/*/target python_connector/jars

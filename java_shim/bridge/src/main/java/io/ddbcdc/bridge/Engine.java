@@ -1,0 +1,37 @@
+package io.ddbcdc.bridge;
+
+/**
+ * What the Connect shim asks of the Python engine. The launcher implements it with a JPype proxy
+ * and registers it in {@link EngineHolder}. Cold-path calls carry JSON text; the hot path
+ * ({@link #poll}) returns one binary batch per call so a poll crosses the bridge once.
+ *
+ * <p>Every method may be called from many Connect threads at once. A failure arrives as a
+ * {@code org.apache.kafka.connect.errors.ConnectException} (or its {@code RetriableException}
+ * subclass), already classified by the engine.
+ */
+public interface Engine {
+
+    /** The connector's property table as JSON: a list of property descriptions. */
+    String configDefinition();
+
+    /** Validates a connector configuration (JSON object); returns JSON {property: [problems]}. */
+    String validate(String configJson);
+
+    /** The source partitions (JSON list of maps) whose stored offsets the caller should read. */
+    String offsetPartitions(String configJson);
+
+    /** Splits the connector's work; offsetsJson is a list of {partition, offset} already stored. */
+    String taskConfigs(String configJson, int maxTasks, String offsetsJson);
+
+    /** Starts a task and returns its handle; offsetsJson as for {@link #taskConfigs}. */
+    String startTask(String taskConfigJson, String offsetsJson);
+
+    /** The next batch for a task, in the wire format RecordBatchDecoder reads; waits at most the linger. */
+    byte[] poll(String taskHandle);
+
+    /** Every record of the batch has been written to Kafka (or dropped by a transform). */
+    void acknowledge(String taskHandle, long batchId);
+
+    /** Stops a task; wakes a poll in progress. Idempotent. */
+    void stopTask(String taskHandle);
+}

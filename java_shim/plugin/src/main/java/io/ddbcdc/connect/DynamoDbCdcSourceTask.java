@@ -1,0 +1,108 @@
+package io.ddbcdc.connect;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.apache.kafka.connect.source.SourceTask;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drains the engine's batches into Connect. poll() crosses the bridge once per batch; the engine
+ * is told a batch is acknowledged once Connect has committed every record of it.
+ */
+public class DynamoDbCdcSourceTask extends SourceTask {
+    private static final Logger LOG = LoggerFactory.getLogger(DynamoDbCdcSourceTask.class);
+
+    private final RecordBatchDecoder decoder = new RecordBatchDecoder();
+    private volatile String handle;
+
+    @Override
+    public String version() {
+        return DynamoDbCdcSourceConnector.VERSION;
+    }
+
+    @Override
+    public void start(Map<String, String> props) {
+        String configJson = OffsetsJson.write(props);
+        String stored = OffsetsJson.readStored(configJson, context.offsetStorageReader());
+        LOG.info("Task {} starts {} stored offsets", props.get("task.id"), "[]".equals(stored) ? "without" : "with");
+        handle = EngineAccess.startTask(configJson, stored);
+    }
+
+    @Override
+    public List<SourceRecord> poll() {
+        String h = handle;
+        if (h == null) {
+            return null;
+        }
+        byte[] bytes = EngineAccess.poll(h);
+        if (bytes == null || bytes.length == 0) {
+            return null;
+        }
+        Pending pending = new Pending(h);
+        RecordBatchDecoder.Batch batch = decoder.decode(bytes, pending);
+        pending.arm(batch.id(), batch.records().size());
+        return batch.records().isEmpty() ? null : batch.records();
+    }
+
+    @Override
+    public void commitRecord(SourceRecord record, RecordMetadata metadata) {
+        if (record instanceof BatchedRecord batched) {
+            batched.pending.acknowledgeOne();
+        }
+    }
+
+    @Override
+    public void stop() {
+        String h = handle;
+        if (h != null) {
+            EngineAccess.stopTask(h);
+        }
+    }
+
+    /** Counts the records of one batch still waiting for Kafka; tells the engine when none are left. */
+    private static final class Pending implements RecordBatchDecoder.RecordFactory {
+        private final String handle;
+        private final AtomicInteger remaining = new AtomicInteger();
+        private long batchId;
+
+        Pending(String handle) {
+            this.handle = handle;
+        }
+
+        /** Called before poll() returns the records, so no acknowledgement can come earlier. */
+        void arm(long id, int count) {
+            batchId = id;
+            remaining.set(count);
+            if (count == 0) {
+                EngineAccess.acknowledge(handle, batchId);
+            }
+        }
+
+        void acknowledgeOne() {
+            if (remaining.decrementAndGet() == 0) {
+                EngineAccess.acknowledge(handle, batchId);
+            }
+        }
+
+        @Override
+        public SourceRecord create(Map<String, ?> partition, Map<String, ?> offset, String topic,
+                                   Schema keySchema, Object key, Schema valueSchema, Object value) {
+            return new BatchedRecord(this, partition, offset, topic, keySchema, key, valueSchema, value);
+        }
+    }
+
+    private static final class BatchedRecord extends SourceRecord {
+        final Pending pending;
+
+        BatchedRecord(Pending pending, Map<String, ?> partition, Map<String, ?> offset, String topic,
+                      Schema keySchema, Object key, Schema valueSchema, Object value) {
+            super(partition, offset, topic, null, keySchema, key, valueSchema, value);
+            this.pending = pending;
+        }
+    }
+}

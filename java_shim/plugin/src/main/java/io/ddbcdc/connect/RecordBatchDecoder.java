@@ -1,0 +1,141 @@
+package io.ddbcdc.connect;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.source.SourceRecord;
+
+/**
+ * Turns one batch from the engine into SourceRecords. The format is written by
+ * python_connector/wire.py (which documents it); all integers are little-endian:
+ *
+ * <pre>
+ * batch  := i64 batchId, i32 groupCount, group*
+ * group  := str headerJson, i32 recordCount, record*
+ * record := i64 sourceTsNs, str seqNo, str key[keyCount], str before, str after, str position
+ * str    := i32 byteLength (-1 for null), UTF-8 bytes
+ * </pre>
+ *
+ * A group shares its table, op and source fields; a delete is followed by its tombstone here.
+ */
+final class RecordBatchDecoder {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
+    };
+
+    private final Map<String, EnvelopeSchemas> schemas = new ConcurrentHashMap<>();
+
+    /** A decoded batch: its id (for the acknowledgement) and its records in order. */
+    record Batch(long id, List<SourceRecord> records) {
+    }
+
+    @SuppressWarnings("unchecked")
+    Batch decode(byte[] bytes, RecordFactory factory) {
+        ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        long batchId = in.getLong();
+        int groups = in.getInt();
+        List<SourceRecord> out = new ArrayList<>();
+        for (int g = 0; g < groups; g++) {
+            Map<String, Object> header;
+            try {
+                header = JSON.readValue(readString(in), MAP);
+            } catch (IOException e) {
+                throw new ConnectException("Corrupt batch header from the engine", e);
+            }
+            String table = (String) header.get("table");
+            String topic = (String) header.get("topic");
+            String op = (String) header.get("op");
+            List<List<String>> keyAttributes = (List<List<String>>) header.get("key");
+            EnvelopeSchemas s = schemas.computeIfAbsent(table + '\u0000' + keyAttributes,
+                    k -> new EnvelopeSchemas(table, keyAttributes));
+            Map<String, Object> partition = (Map<String, Object>) header.get("partition");
+            Map<String, Object> offset = (Map<String, Object>) header.get("offset");
+            Map<String, Object> lastOffset = (Map<String, Object>) header.get("lastOffset");
+            String positionField = (String) header.get("positionField");
+            long tsNs = ((Number) header.get("tsNs")).longValue();
+            int count = in.getInt();
+            for (int r = 0; r < count; r++) {
+                long sourceTsNs = in.getLong();
+                String seqNo = readString(in);
+                Struct key = new Struct(s.key);
+                for (List<String> attribute : keyAttributes) {
+                    String v = readString(in);
+                    key.put(attribute.get(0), "B".equals(attribute.get(1)) ? Base64.getDecoder().decode(v) : v);
+                }
+                String before = readString(in);
+                String after = readString(in);
+                String position = readString(in);
+
+                Struct source = new Struct(EnvelopeSchemas.SOURCE)
+                        .put("tableName", table)
+                        .put("sync_mode", header.get("syncMode"))
+                        .put("ts_ms", sourceTsNs / 1_000_000L)
+                        .put("ts_us", sourceTsNs / 1_000L)
+                        .put("ts_ns", sourceTsNs)
+                        .put("snapshotStartTime", asLong(header.get("snapshotStartTime")))
+                        .put("snapshotCount", asInt(header.get("snapshotCount")))
+                        .put("segment", asInt(header.get("segment")))
+                        .put("totalSegments", asInt(header.get("totalSegments")))
+                        .put("shard_Id", header.get("shardId"))
+                        .put("seq_No", seqNo);
+                Struct value = new Struct(s.envelope)
+                        .put("op", op)
+                        .put("ts_ms", tsNs / 1_000_000L)
+                        .put("ts_us", tsNs / 1_000L)
+                        .put("ts_ns", tsNs)
+                        .put("source", source)
+                        .put("before", before == null ? null : new Struct(s.value).put("document", before))
+                        .put("after", after == null ? null : new Struct(s.value).put("document", after));
+
+                Map<String, Object> recordOffset = new HashMap<>(offset);
+                if (positionField != null && position != null) {
+                    recordOffset.put(positionField, position);
+                }
+                if (lastOffset != null && r == count - 1) {
+                    recordOffset.putAll(lastOffset);
+                }
+                out.add(factory.create(partition, recordOffset, topic, s.key, key, s.envelope, value));
+                if ("d".equals(op)) {
+                    out.add(factory.create(partition, recordOffset, topic, s.key, key, null, null));
+                }
+            }
+        }
+        return new Batch(batchId, out);
+    }
+
+    /** How a record is made, so the task can attach its batch for acknowledgement. */
+    interface RecordFactory {
+        SourceRecord create(Map<String, ?> partition, Map<String, ?> offset, String topic,
+                            org.apache.kafka.connect.data.Schema keySchema, Object key,
+                            org.apache.kafka.connect.data.Schema valueSchema, Object value);
+    }
+
+    private static String readString(ByteBuffer in) {
+        int len = in.getInt();
+        if (len < 0) {
+            return null;
+        }
+        String s = new String(in.array(), in.position(), len, StandardCharsets.UTF_8);
+        in.position(in.position() + len);
+        return s;
+    }
+
+    private static Long asLong(Object o) {
+        return o == null ? null : ((Number) o).longValue();
+    }
+
+    private static Integer asInt(Object o) {
+        return o == null ? null : ((Number) o).intValue();
+    }
+}

@@ -1,0 +1,1 @@
+"""Engine of the self-managed Amazon DynamoDB CDC source connector for Kafka Connect."""

@@ -1,0 +1,305 @@
+"""The connector's property table: the one source of truth.
+
+Every property of Confluent Cloud's "Amazon DynamoDB CDC Source" is declared once here with its
+type, default, valid values, group and documentation. The Java shim builds Connect's ``ConfigDef``
+from :func:`definitions_json`, and ``validate()`` answers from :func:`validate`, so
+``GET /connector-plugins/.../config`` and ``PUT .../config/validate`` both speak from this table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+Problems = dict[str, list[str]]
+
+CONNECT_GROUP = "How should we connect to your data?"
+KAFKA_GROUP = "Kafka Cluster credentials"
+SCHEMA_GROUP = "Schema Config"
+AWS_GROUP = "AWS credentials"
+OUTPUT_GROUP = "Output messages"
+DYNAMODB_GROUP = "DynamoDB Details"
+SNAPSHOT_GROUP = "Snapshot Details"
+CDC_GROUP = "CDC Details"
+
+SYNC_MODES = ("SNAPSHOT", "CDC", "SNAPSHOT_CDC")
+DISCOVERY_MODES = ("INCLUDELIST", "TAG")
+FORMATS = ("AVRO", "JSON_SR", "PROTOBUF", "JSON")
+STREAM_POSITIONS = ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
+TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+
+# Connect itself owns and validates these; they are in the table for documentation only.
+CONNECT_OWNED = frozenset({"name", "tasks.max"})
+
+
+@dataclass(frozen=True)
+class Property:
+    """One connector property, in the shape Connect's ConfigDef.define takes."""
+
+    name: str
+    type: str  # a ConfigDef.Type name: STRING, INT, LONG, BOOLEAN, PASSWORD
+    default: Any
+    importance: str  # HIGH, MEDIUM, LOW
+    group: str
+    display_name: str
+    documentation: str
+    valid_values: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def describe(self, order: int) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "default": self.default,
+            "required": False,
+            "importance": self.importance,
+            "group": self.group,
+            "orderInGroup": order,
+            "displayName": self.display_name,
+            "documentation": self.documentation,
+        }
+
+
+def _p(name: str, type_: str, default: Any, importance: str, group: str, display: str, doc: str, **kw: Any) -> Property:
+    return Property(name, type_, default, importance, group, display, doc, **kw)
+
+
+PROPERTIES: tuple[Property, ...] = (
+    _p("name", "STRING", None, "HIGH", CONNECT_GROUP, "Connector name",
+       "Sets a name for your connector. A string at most 64 characters long."),
+    _p("kafka.auth.mode", "STRING", "KAFKA_API_KEY", "HIGH", KAFKA_GROUP, "Kafka authentication mode",
+       "Kafka Authentication mode: KAFKA_API_KEY or SERVICE_ACCOUNT. On a self-managed worker the worker owns "
+       "the Kafka connection; `ddb-cdc translate` turns an API key into producer overrides.",
+       valid_values=("KAFKA_API_KEY", "SERVICE_ACCOUNT")),
+    _p("kafka.api.key", "PASSWORD", None, "HIGH", KAFKA_GROUP, "Kafka API key",
+       "Kafka API Key. Required when kafka.auth.mode==KAFKA_API_KEY and the key is to be applied."),
+    _p("kafka.service.account.id", "STRING", None, "HIGH", KAFKA_GROUP, "Kafka service account",
+       "The Service Account that will be used to generate the API keys to communicate with Kafka Cluster."),
+    _p("kafka.api.secret", "PASSWORD", None, "HIGH", KAFKA_GROUP, "Kafka API secret",
+       "Secret associated with Kafka API key. Required when kafka.auth.mode==KAFKA_API_KEY."),
+    _p("key.subject.name.strategy", "STRING", "TopicNameStrategy", "MEDIUM", SCHEMA_GROUP,
+       "Key subject name strategy",
+       "How to construct the subject name under which the key schema is registered with Schema Registry.",
+       valid_values=("RecordNameStrategy", "TopicNameStrategy")),
+    _p("schema.context.name", "STRING", "default", "MEDIUM", SCHEMA_GROUP, "Schema context",
+       "A schema context name: an independent scope in Schema Registry. 'default' uses the default context."),
+    _p("value.subject.name.strategy", "STRING", "TopicNameStrategy", "MEDIUM", SCHEMA_GROUP,
+       "Value subject name strategy",
+       "How to construct the subject name under which the value schema is registered with Schema Registry.",
+       valid_values=("RecordNameStrategy", "TopicNameStrategy", "TopicRecordNameStrategy")),
+    _p("key.converter.reference.subject.name.strategy", "STRING", "DefaultReferenceSubjectNameStrategy", "MEDIUM",
+       SCHEMA_GROUP, "Key reference subject strategy",
+       "Subject reference name strategy for the key (PROTOBUF only).",
+       valid_values=("DefaultReferenceSubjectNameStrategy", "QualifiedReferenceSubjectNameStrategy")),
+    _p("value.converter.reference.subject.name.strategy", "STRING", "DefaultReferenceSubjectNameStrategy", "MEDIUM",
+       SCHEMA_GROUP, "Value reference subject strategy",
+       "Subject reference name strategy for the value (PROTOBUF only).",
+       valid_values=("DefaultReferenceSubjectNameStrategy", "QualifiedReferenceSubjectNameStrategy")),
+    _p("authentication.method", "STRING", "Access Keys", "HIGH", AWS_GROUP, "AWS authentication method",
+       "How to authenticate with AWS: 'Access Keys' (aws.access.key.id/aws.secret.access.key, or the default "
+       "AWS credential chain when they are empty) or 'IAM Roles' (assume provider.integration.id, a role ARN).",
+       valid_values=("Access Keys", "IAM Roles")),
+    _p("aws.access.key.id", "PASSWORD", None, "HIGH", AWS_GROUP, "AWS access key ID",
+       "AWS access key ID. When empty the default AWS credential chain is used."),
+    _p("provider.integration.id", "STRING", None, "HIGH", AWS_GROUP, "Provider integration (role ARN)",
+       "With authentication.method='IAM Roles': the ARN of the IAM role to assume."),
+    _p("aws.secret.access.key", "PASSWORD", None, "HIGH", AWS_GROUP, "AWS secret access key",
+       "AWS secret access key, paired with aws.access.key.id."),
+    _p("aws.region", "STRING", None, "MEDIUM", AWS_GROUP, "AWS region",
+       "AWS region to sign requests for. Default: derived from dynamodb.service.endpoint, else the default "
+       "AWS region chain (AWS_REGION, profile), else us-east-1."),
+    _p("output.data.format", "STRING", "AVRO", "HIGH", OUTPUT_GROUP, "Output value format",
+       "The output Kafka record value format: AVRO, JSON_SR, PROTOBUF or JSON. On a self-managed worker the "
+       "converter does the formatting; `ddb-cdc translate` sets the matching converter.",
+       valid_values=FORMATS),
+    _p("output.data.key.format", "STRING", "AVRO", "HIGH", OUTPUT_GROUP, "Output key format",
+       "The output Kafka record key format: AVRO, JSON_SR, PROTOBUF or JSON.", valid_values=FORMATS),
+    _p("dynamodb.service.endpoint", "STRING", None, "HIGH", DYNAMODB_GROUP, "DynamoDB endpoint",
+       "AWS DynamoDB API endpoint, for example https://dynamodb.us-east-1.amazonaws.com or a DynamoDB Local URL."),
+    _p("dynamodb.table.sync.mode", "STRING", "SNAPSHOT_CDC", "HIGH", DYNAMODB_GROUP, "Table sync mode",
+       "SNAPSHOT_CDC: snapshot, then CDC from DynamoDB Streams; SNAPSHOT: snapshot only; CDC: CDC only.",
+       valid_values=SYNC_MODES),
+    _p("dynamodb.table.discovery.mode", "STRING", "INCLUDELIST", "HIGH", DYNAMODB_GROUP, "Table discovery mode",
+       "INCLUDELIST: the tables named in dynamodb.table.includelist; TAG: tables whose tags match "
+       "dynamodb.table.tag.filters, found through the Resource Groups Tagging API.",
+       valid_values=DISCOVERY_MODES),
+    _p("aws.resource.tagging.endpoint", "STRING", None, "HIGH", DYNAMODB_GROUP, "Resource tagging endpoint",
+       "AWS Resource Groups Tagging API endpoint. Required if dynamodb.table.discovery.mode is TAG."),
+    _p("dynamodb.table.tag.filters", "STRING", None, "HIGH", DYNAMODB_GROUP, "Table tag filters",
+       "Semicolon-separated <tag-key>:<value-1>,<value-2> pairs, e.g. key1:v1,v2;key2:v3. A table matches when, "
+       "for every key listed, its tag has one of the listed values."),
+    _p("dynamodb.table.includelist", "STRING", None, "HIGH", DYNAMODB_GROUP, "Tables include list",
+       "Comma-separated DynamoDB table names to capture. Required if dynamodb.table.discovery.mode is INCLUDELIST."),
+    _p("max.batch.size", "INT", 1000, "MEDIUM", DYNAMODB_GROUP, "Maximum batch size",
+       "The maximum number of records one poll returns to Connect, in [100, 10000]. Larger batches cross the "
+       "bridge less often; smaller ones bound memory and latency.", minimum=100, maximum=10000),
+    _p("poll.linger.ms", "LONG", 5000, "MEDIUM", DYNAMODB_GROUP, "Poll linger (ms)",
+       "The maximum time in milliseconds a poll waits to fill a batch, in [0, 300000]. It returns early once "
+       "max.batch.size records are ready, and returns an empty batch if none came.", minimum=0, maximum=300000),
+    _p("dynamodb.snapshot.max.poll.records", "INT", 1000, "MEDIUM", SNAPSHOT_GROUP, "Max records per scan",
+       "Scan Limit: the maximum number of items one Scan request returns (DynamoDB also caps a page at 1 MB).",
+       minimum=1),
+    _p("dynamodb.snapshot.max.rcu.percentage", "INT", 50, "MEDIUM", SNAPSHOT_GROUP, "Snapshot RCU percentage",
+       "Percentage of the table's read capacity the snapshot may consume, in [1, 100].", minimum=1, maximum=100),
+    _p("dynamodb.cdc.initial.stream.position", "STRING", "TRIM_HORIZON", "MEDIUM", CDC_GROUP,
+       "Initial stream position",
+       "Where a shard without a checkpoint starts: TRIM_HORIZON (oldest record), LATEST (new records only) or "
+       "AT_TIMESTAMP (cdc.start.position.timestamp).", valid_values=STREAM_POSITIONS),
+    _p("cdc.start.position.timestamp", "STRING", None, "MEDIUM", CDC_GROUP, "CDC start timestamp",
+       "With AT_TIMESTAMP: the server-side timestamp to start from, in cdc.start.position.timestamp.format."),
+    _p("cdc.start.position.timestamp.format", "STRING", "yyyy-MM-dd'T'HH:mm:ss'Z'", "MEDIUM", CDC_GROUP,
+       "CDC start timestamp format", "A java.time.format.DateTimeFormatter pattern for cdc.start.position.timestamp."),
+    _p("dynamodb.cdc.checkpointing.table.prefix", "STRING", "connect-KCL-", "MEDIUM", CDC_GROUP,
+       "Checkpointing table prefix",
+       "Prefix of the lease/checkpoint tables; must be unique per connector."),
+    _p("dynamodb.cdc.table.billing.mode", "STRING", "PROVISIONED", "MEDIUM", CDC_GROUP, "Checkpoint billing mode",
+       "Billing mode of the checkpoint table: PROVISIONED or PAY_PER_REQUEST.",
+       valid_values=("PROVISIONED", "PAY_PER_REQUEST")),
+    _p("dynamodb.cdc.max.poll.records", "INT", 5000, "MEDIUM", CDC_GROUP, "Max records per GetRecords",
+       "Maximum records one DynamoDB Streams GetRecords returns (the service caps a call at 1000).", minimum=1),
+    _p("dynamodb.cdc.checkpointing.table.read.capacity", "INT", 50, "LOW", CDC_GROUP, "Checkpoint read capacity",
+       "Read capacity units of the checkpoint table (PROVISIONED billing).", minimum=1),
+    _p("dynamodb.cdc.checkpointing.table.write.capacity", "INT", 50, "LOW", CDC_GROUP, "Checkpoint write capacity",
+       "Write capacity units of the checkpoint table (PROVISIONED billing).", minimum=1),
+    _p("dynamodb.snapshot.total.segments", "INT", 5, "LOW", SNAPSHOT_GROUP, "Parallel scan segments",
+       "Segments of the parallel Scan per table (the documented behaviour is 5), in [1, 1000000].",
+       minimum=1, maximum=1_000_000),
+    _p("tasks.max", "INT", 1, "HIGH", CONNECT_GROUP, "Tasks", "Maximum number of tasks for the connector.",
+       minimum=1),
+)
+
+BY_NAME: Mapping[str, Property] = {p.name: p for p in PROPERTIES}
+
+
+def definitions() -> list[dict[str, Any]]:
+    """The table in the shape the Java shim turns into a ConfigDef (Connect's own properties left out)."""
+    order: dict[str, int] = {}
+    out = []
+    for prop in PROPERTIES:
+        if prop.name in CONNECT_OWNED:
+            continue
+        order[prop.group] = order.get(prop.group, 0) + 1
+        out.append(prop.describe(order[prop.group]))
+    return out
+
+
+# ---- parsing -------------------------------------------------------------------------------------
+
+
+def _parse(prop: Property, raw: Any) -> Any:
+    """The typed value of a raw setting; raises ValueError with a message fit for the user."""
+    if raw is None or (isinstance(raw, str) and raw.strip() == "" and prop.type not in ("STRING", "PASSWORD")):
+        return prop.default
+    if prop.type in ("INT", "LONG"):
+        try:
+            value = int(str(raw).strip())
+        except ValueError:
+            raise ValueError(f"must be a whole number, got {raw!r}") from None
+        if (prop.minimum is not None and value < prop.minimum) or (prop.maximum is not None and value > prop.maximum):
+            hi = prop.maximum if prop.maximum is not None else "..."
+            raise ValueError(f"must be in [{prop.minimum}, {hi}], got {value}")
+        return value
+    if prop.type == "BOOLEAN":
+        text = str(raw).strip().lower()
+        if text not in ("true", "false"):
+            raise ValueError(f"must be true or false, got {raw!r}")
+        return text == "true"
+    value = str(raw).strip() if prop.type == "STRING" else str(raw)
+    if prop.valid_values and value not in prop.valid_values:
+        raise ValueError(f"must be one of {', '.join(prop.valid_values)}, got {value!r}")
+    return value
+
+
+def parse_includelist(raw: str | None) -> list[str]:
+    return [name.strip() for name in (raw or "").split(",") if name.strip()]
+
+
+@dataclass(frozen=True)
+class ConnectorConfig:
+    """The typed settings the engine uses. Build with :func:`parse`."""
+
+    values: Mapping[str, Any]
+    raw: Mapping[str, str] = field(repr=False)
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name]
+
+    @property
+    def tables(self) -> list[str]:
+        return parse_includelist(self.values["dynamodb.table.includelist"])
+
+    @property
+    def sync_mode(self) -> str:
+        return self.values["dynamodb.table.sync.mode"]
+
+
+class ConfigError(ValueError):
+    """A configuration Connect should refuse; ``problems`` maps property names to messages."""
+
+    def __init__(self, problems: Problems):
+        self.problems = problems
+        super().__init__("; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in problems.items()))
+
+
+def _typed(raw: Mapping[str, str]) -> tuple[dict[str, Any], Problems]:
+    values: dict[str, Any] = {}
+    problems: Problems = {}
+    for prop in PROPERTIES:
+        try:
+            values[prop.name] = _parse(prop, raw.get(prop.name))
+        except ValueError as e:
+            # A secret's value never goes into a message.
+            text = str(e).split(", got")[0] if prop.type == "PASSWORD" else str(e)
+            problems.setdefault(prop.name, []).append(f"Invalid value for {prop.name}: {text}.")
+            values[prop.name] = prop.default
+    return values, problems
+
+
+def _check_name(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    name = values["name"]
+    if name is not None and len(name) > 64:
+        return [("name", f"Invalid value for name: at most 64 characters, got {len(name)}.")]
+    return []
+
+
+def _check_includelist(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    if values["dynamodb.table.discovery.mode"] != "INCLUDELIST":
+        return []
+    tables = parse_includelist(values["dynamodb.table.includelist"])
+    if not tables:
+        return [("dynamodb.table.includelist",
+                 "dynamodb.table.includelist is required when dynamodb.table.discovery.mode=INCLUDELIST: "
+                 "give a comma-separated list of table names, e.g. orders,customers.")]
+    bad = [t for t in tables if not TABLE_NAME.match(t)]
+    if bad:
+        return [("dynamodb.table.includelist",
+                 f"Invalid table name(s) in dynamodb.table.includelist: {', '.join(bad)}. A DynamoDB table name "
+                 "has 3 to 255 characters from a-z, A-Z, 0-9, '_', '-' and '.'.")]
+    return []
+
+
+CROSS_FIELD_CHECKS: tuple[Callable[[Mapping[str, Any]], list[tuple[str, str]]], ...] = (
+    _check_name,
+    _check_includelist,
+)
+
+
+def validate(raw: Mapping[str, str]) -> Problems:
+    """Every problem with a raw configuration, by property name; empty when it is valid."""
+    values, problems = _typed(raw)
+    for check in CROSS_FIELD_CHECKS:
+        for name, message in check(values):
+            problems.setdefault(name, []).append(message)
+    return problems
+
+
+def parse(raw: Mapping[str, str]) -> ConnectorConfig:
+    """The typed configuration; raises :class:`ConfigError` naming every bad property."""
+    problems = validate(raw)
+    if problems:
+        raise ConfigError(problems)
+    values, _ = _typed(raw)
+    return ConnectorConfig(values=values, raw=dict(raw))

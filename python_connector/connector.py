@@ -1,0 +1,57 @@
+"""Connector-level decisions: which source partitions exist and how the work splits into tasks."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import orjson
+
+from python_connector import config as cfg
+from python_connector import offsets
+from python_connector.discovery import tables_to_capture
+from python_connector.snapshot import TableSnapshot, decide_table_snapshots
+
+ASSIGNMENT_KEY = "ddbcdc.task.assignment"
+SNAPSHOTS_KEY = "ddbcdc.task.snapshots"
+
+
+def snapshot_units(config: cfg.ConnectorConfig) -> list[tuple[str, int]]:
+    total = config["dynamodb.snapshot.total.segments"]
+    return [(table, segment) for table in tables_to_capture(config) for segment in range(total)]
+
+
+def assignment_of(raw: Mapping[str, str]) -> list[tuple[str, int]] | None:
+    """A task configuration's (table, segment) units; None for a connector configuration."""
+    if ASSIGNMENT_KEY not in raw:
+        return None
+    return [(table, int(segment)) for table, segment in orjson.loads(raw[ASSIGNMENT_KEY])]
+
+
+def snapshots_of(raw: Mapping[str, str]) -> dict[str, TableSnapshot]:
+    return {table: TableSnapshot(*value) for table, value in orjson.loads(raw[SNAPSHOTS_KEY]).items()}
+
+
+def offset_partitions(raw: Mapping[str, str]) -> list[dict[str, str]]:
+    """The partitions whose stored offsets a connector (all units) or a task (its units) needs."""
+    units = assignment_of(raw)
+    if units is None:
+        units = snapshot_units(cfg.parse(raw))
+    return [offsets.snapshot_partition(table, segment) for table, segment in units]
+
+
+def split(units: Sequence[Any], max_tasks: int) -> list[list[Any]]:
+    """Round-robin: consecutive segments of a table land on different tasks, so a table scans in parallel."""
+    count = max(1, min(max_tasks, len(units)))
+    return [list(units[i::count]) for i in range(count)]
+
+
+def task_configs(raw: Mapping[str, str], max_tasks: int, stored: Sequence[Mapping[str, Any]],
+                 now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000) -> list[dict[str, str]]:
+    config = cfg.parse(raw)
+    units = snapshot_units(config)
+    snapshots = decide_table_snapshots(tables_to_capture(config), offsets.read_segments(stored), now_ms())
+    shared = orjson.dumps({t: [s.start_ms, s.count] for t, s in snapshots.items()}).decode()
+    return [{**raw, ASSIGNMENT_KEY: orjson.dumps(part).decode(), SNAPSHOTS_KEY: shared}
+            for part in split(units, max_tasks)]

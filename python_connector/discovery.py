@@ -1,0 +1,42 @@
+"""Which tables the connector captures, and what it needs to know about each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from python_connector.aws import AwsError, JsonClient
+from python_connector.config import ConnectorConfig
+
+
+class TableNotFound(Exception):
+    """A configured table does not exist at the endpoint."""
+
+    def __init__(self, table: str, endpoint: str):
+        self.table = table
+        super().__init__(f"DynamoDB table '{table}' does not exist at {endpoint}. Create it, or remove it from "
+                         "dynamodb.table.includelist.")
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    name: str
+    key: tuple[tuple[str, str], ...]  # (attribute, S|N|B), hash key first
+    item_count: int
+
+
+def tables_to_capture(config: ConnectorConfig) -> list[str]:
+    """The configured tables, in order, without repeats."""
+    return list(dict.fromkeys(config.tables))
+
+
+def describe(client: JsonClient, table: str) -> TableInfo:
+    try:
+        answer = client.call("DescribeTable", {"TableName": table})["Table"]
+    except AwsError as e:
+        if e.code == "ResourceNotFoundException":
+            raise TableNotFound(table, client.endpoint) from None
+        raise
+    types = {a["AttributeName"]: a["AttributeType"] for a in answer["AttributeDefinitions"]}
+    ordered = sorted(answer["KeySchema"], key=lambda k: k["KeyType"] != "HASH")
+    key = tuple((k["AttributeName"], types[k["AttributeName"]]) for k in ordered)
+    return TableInfo(name=table, key=key, item_count=int(answer.get("ItemCount", 0)))

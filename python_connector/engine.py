@@ -1,0 +1,64 @@
+"""The engine as the Java shim sees it, in plain Python types: one method per bridge call."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from python_connector import config as cfg
+from python_connector import connector
+from python_connector.task import SourceTaskEngine
+
+log = logging.getLogger(__name__)
+
+
+class UnknownTask(KeyError):
+    pass
+
+
+class Engine:
+    def __init__(self) -> None:
+        self._tasks: dict[str, SourceTaskEngine] = {}
+        self._lock = threading.Lock()
+
+    def config_definition(self) -> list[dict[str, Any]]:
+        return cfg.definitions()
+
+    def validate(self, raw: Mapping[str, str]) -> cfg.Problems:
+        return cfg.validate(raw)
+
+    def offset_partitions(self, raw: Mapping[str, str]) -> list[dict[str, str]]:
+        return connector.offset_partitions(raw)
+
+    def task_configs(self, raw: Mapping[str, str], max_tasks: int,
+                     stored: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+        return connector.task_configs(raw, max_tasks, stored)
+
+    def start_task(self, raw: Mapping[str, str], stored: Sequence[Mapping[str, Any]]) -> str:
+        task = SourceTaskEngine(raw, stored)
+        task.start()
+        handle = uuid.uuid4().hex
+        with self._lock:
+            self._tasks[handle] = task
+        return handle
+
+    def _task(self, handle: str) -> SourceTaskEngine:
+        try:
+            return self._tasks[handle]
+        except KeyError:
+            raise UnknownTask(f"no running task with handle {handle}") from None
+
+    def poll(self, handle: str) -> bytes | None:
+        return self._task(handle).poll()
+
+    def acknowledge(self, handle: str, batch_id: int) -> None:
+        self._task(handle).acknowledge(batch_id)
+
+    def stop_task(self, handle: str) -> None:
+        with self._lock:
+            task = self._tasks.pop(handle, None)
+        if task is not None:
+            task.stop()

@@ -1,0 +1,69 @@
+"""Building the documented change-event envelope, as wire groups the Java shim assembles.
+
+Pure: processing time and offsets are passed in. A snapshot record's ``source`` block::
+
+    {"version": null, "tableName": "NumTable", "sync_mode": "SNAPSHOT",
+     "ts_ms": 1719830776204, "ts_us": 1719830776204000, "ts_ns": 1719830776204000000,
+     "snapshotStartTime": 1719830776087, "snapshotCount": 1, "segment": 0, "totalSegments": 5,
+     "shard_Id": null, "seq_No": null}
+
+``after.document`` is the item as a DynamoDB-JSON string, exactly as the service returned it; the
+record key is a struct of the table's key attributes (S and N as strings, B as bytes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from python_connector import offsets, wire
+from python_connector.discovery import TableInfo
+
+Item = dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class SnapshotSource:
+    """What all records of one snapshot segment share."""
+
+    table: TableInfo
+    segment: int
+    total_segments: int
+    count: int
+    start_ms: int
+
+    def header(self, ts_ns: int) -> dict[str, Any]:
+        return {
+            "table": self.table.name,
+            "topic": self.table.name,
+            "op": "r",
+            "syncMode": "SNAPSHOT",
+            "tsNs": ts_ns,
+            "snapshotStartTime": self.start_ms,
+            "snapshotCount": self.count,
+            "segment": self.segment,
+            "totalSegments": self.total_segments,
+            "shardId": None,
+            "key": [list(k) for k in self.table.key],
+            "partition": offsets.snapshot_partition(self.table.name, self.segment),
+            "offset": offsets.snapshot_offset(self.table.name, self.segment, self.total_segments, self.count,
+                                              self.start_ms),
+            "positionField": offsets.POSITION_FIELD,
+        }
+
+
+def item_key(item: Item, key: Sequence[tuple[str, str]]) -> Item:
+    return {name: item[name] for name, _ in key}
+
+
+def snapshot_records(items: Sequence[Item], key: Sequence[tuple[str, str]], ts_ns: int) -> list[bytes]:
+    """One wire record per scanned item: its key, the item as ``after``, its key as the resume position."""
+    dumps = orjson.dumps
+    out = []
+    for item in items:
+        key_values = [item[name][type_].encode() for name, type_ in key]
+        out.append(wire.record(ts_ns, None, key_values, None, dumps(item), dumps(item_key(item, key))))
+    return out

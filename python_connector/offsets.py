@@ -1,0 +1,66 @@
+"""The source partitions and offsets the connector stores in Connect, in one place.
+
+TypeB, one per table and snapshot segment (documented fields, plus what resume needs)::
+
+    partition {"segment": "0", "tableName": "orders"}
+    offset    {"segment": "0", "snapshotCount": "1", "snapshotStartTime": 1719830776087,
+               "tableName": "orders", "totalSegments": "5",
+               "exclusiveStartKey": "{\\"id\\":{\\"S\\":\\"42\\"}}", "segmentCompleted": "false"}
+
+``exclusiveStartKey`` is the primary key (DynamoDB JSON) of the last item whose record Connect
+committed: a resumed Scan passes it as ExclusiveStartKey and continues right after that item, so
+nothing is skipped and only records Connect had not yet committed are read again.
+``segmentCompleted`` is "true" on the segment's last record; that segment is never read again.
+``snapshotCount`` is the snapshot generation of the table (1 for the first snapshot).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+POSITION_FIELD = "exclusiveStartKey"
+COMPLETED_FIELD = "segmentCompleted"
+SEGMENT_DONE: Mapping[str, str] = {COMPLETED_FIELD: "true"}
+
+
+def snapshot_partition(table: str, segment: int) -> dict[str, str]:
+    return {"segment": str(segment), "tableName": table}
+
+
+def snapshot_offset(table: str, segment: int, total_segments: int, count: int, start_ms: int) -> dict[str, Any]:
+    return {
+        "segment": str(segment),
+        "snapshotCount": str(count),
+        "snapshotStartTime": start_ms,
+        "tableName": table,
+        "totalSegments": str(total_segments),
+        COMPLETED_FIELD: "false",
+    }
+
+
+@dataclass(frozen=True)
+class SegmentProgress:
+    """What a stored TypeB offset says about one segment."""
+
+    start_ms: int
+    count: int
+    exclusive_start_key: str | None
+    completed: bool
+
+
+def read_segments(stored: Iterable[Mapping[str, Any]]) -> dict[tuple[str, int], SegmentProgress]:
+    """The TypeB entries of a stored-offsets list ({partition, offset} maps), by (table, segment)."""
+    out: dict[tuple[str, int], SegmentProgress] = {}
+    for entry in stored:
+        partition, offset = entry["partition"], entry["offset"]
+        if set(partition) != {"segment", "tableName"}:
+            continue
+        out[(partition["tableName"], int(partition["segment"]))] = SegmentProgress(
+            start_ms=int(offset["snapshotStartTime"]),
+            count=int(offset["snapshotCount"]),
+            exclusive_start_key=offset.get(POSITION_FIELD),
+            completed=str(offset.get(COMPLETED_FIELD)) == "true",
+        )
+    return out

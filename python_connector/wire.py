@@ -1,0 +1,47 @@
+"""The batch format that crosses the bridge in one ``byte[]`` per poll.
+
+Read by ``java_shim/plugin/.../RecordBatchDecoder.java``; integers little-endian::
+
+    batch  := i64 batchId, i32 groupCount, group*
+    group  := str headerJson, i32 recordCount, record*
+    record := i64 sourceTsNs, str seqNo, str key[keyCount], str before, str after, str position
+    str    := i32 byteLength (-1 for null), UTF-8 bytes
+
+A group's header carries what its records share (table, topic, op, source fields, key schema,
+source partition and offset); see :mod:`python_connector.envelope`. One blob per poll is what
+makes the crossing cheap: measured here, a ``byte[]`` crosses ~2x faster than a ``String[]``
+and ~20x faster than a Java list of maps.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+_I32 = struct.Struct("<i").pack
+_BATCH_HEAD = struct.Struct("<qi").pack
+NULL = _I32(-1)
+
+
+def string(value: bytes | None) -> bytes:
+    return NULL if value is None else _I32(len(value)) + value
+
+
+def record(source_ts_ns: int, seq_no: bytes | None, key: Sequence[bytes], before: bytes | None,
+           after: bytes | None, position: bytes | None) -> bytes:
+    parts = [struct.pack("<q", source_ts_ns), string(seq_no)]
+    parts.extend(string(k) for k in key)
+    parts += (string(before), string(after), string(position))
+    return b"".join(parts)
+
+
+def batch(batch_id: int, groups: Sequence[tuple[dict[str, Any], Sequence[bytes]]]) -> bytes:
+    parts = [_BATCH_HEAD(batch_id, len(groups))]
+    for header, records in groups:
+        parts.append(string(orjson.dumps(header)))
+        parts.append(_I32(len(records)))
+        parts.extend(records)
+    return b"".join(parts)

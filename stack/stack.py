@@ -1,0 +1,326 @@
+"""The local stack: DynamoDB Local, moto_server, a KRaft Kafka and a Connect worker, on 127.0.0.1.
+
+    python stack/stack.py up [--record FILE]     start what is not running, wait until each answers
+    python stack/stack.py down [--only FILE]     stop what `up` started (by pid), or only those in FILE
+    python stack/stack.py status
+
+Jars come from Maven (`make build` writes the classpaths under .stack/classpath/); pids, logs and
+data live under .stack/. Ports: DYNAMODB_PORT, TAGGING_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT,
+CONNECT_PORT. `up` writes the endpoints to .stack/endpoints.env.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+STACK = ROOT / ".stack"
+LOGS = STACK / "logs"
+PIDS = STACK / "pids"
+CLASSPATH = STACK / "classpath"
+PLUGINS = STACK / "plugins"
+HARNESS_JAR = ROOT / "java_shim" / "harness" / "target" / "ddb-cdc-harness.jar"
+CONNECTOR_CLASS = "io.ddbcdc.connect.DynamoDbCdcSourceConnector"
+HOST = "127.0.0.1"
+
+
+def port(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+DYNAMODB_PORT = port("DYNAMODB_PORT", 18000)
+TAGGING_PORT = port("TAGGING_PORT", 15000)
+KAFKA_PORT = port("KAFKA_PORT", 19092)
+KAFKA_CONTROLLER_PORT = port("KAFKA_CONTROLLER_PORT", 19093)
+CONNECT_PORT = port("CONNECT_PORT", 18083)
+
+ENDPOINTS = {
+    "DYNAMODB_ENDPOINT": f"http://{HOST}:{DYNAMODB_PORT}",
+    "TAGGING_ENDPOINT": f"http://{HOST}:{TAGGING_PORT}",
+    "KAFKA_BOOTSTRAP": f"{HOST}:{KAFKA_PORT}",
+    "CONNECT_URL": f"http://{HOST}:{CONNECT_PORT}",
+}
+
+
+class StackError(Exception):
+    pass
+
+
+def classpath(name: str) -> str:
+    path = CLASSPATH / f"{name}.txt"
+    if not path.exists():
+        raise StackError(f"{path} is missing: run `make build` first.")
+    return path.read_text().strip()
+
+
+def http_ok(url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> bool:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers or {}), timeout=2) as r:
+            return r.status < 500
+    except urllib.error.HTTPError as e:
+        return e.code < 500
+    except OSError:
+        return False
+
+
+def port_open(p: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex((HOST, p)) == 0
+
+
+# ---- components ---------------------------------------------------------------------------------
+
+
+def dynamodb_command() -> list[str]:
+    native = STACK / "native"
+    native.mkdir(parents=True, exist_ok=True)
+    cp = classpath("dynamodb-local")
+    so = next((e for e in cp.split(":") if e.endswith(".so") and "linux-amd64" in e), None)
+    if so is None:
+        raise StackError("sqlite4java's linux-amd64 library is not on DynamoDB Local's classpath")
+    shutil.copyfile(so, native / "libsqlite4java-linux-amd64.so")
+    return ["java", "-Xmx1g", f"-Djava.library.path={native}", "-cp", f"{HARNESS_JAR}:{cp}",
+            "io.ddbcdc.harness.LoopbackDynamoDbLocal", "-inMemory", "-port", str(DYNAMODB_PORT), "-disableTelemetry"]
+
+
+def dynamodb_ready() -> bool:
+    return http_ok(ENDPOINTS["DYNAMODB_ENDPOINT"], b"{}", {
+        "X-Amz-Target": "DynamoDB_20120810.ListTables", "Content-Type": "application/x-amz-json-1.0",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=local/20240101/us-east-1/dynamodb/aws4_request, "
+                         "SignedHeaders=host, Signature=0"})
+
+
+def tagging_command() -> list[str]:
+    return [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(TAGGING_PORT)]
+
+
+def kafka_properties() -> Path:
+    data = STACK / "data" / "kafka"
+    props = STACK / "kafka.properties"
+    props.write_text("\n".join([
+        "process.roles=broker,controller",
+        "node.id=1",
+        f"controller.quorum.bootstrap.servers={HOST}:{KAFKA_CONTROLLER_PORT}",
+        f"listeners=PLAINTEXT://{HOST}:{KAFKA_PORT},CONTROLLER://{HOST}:{KAFKA_CONTROLLER_PORT}",
+        f"advertised.listeners=PLAINTEXT://{HOST}:{KAFKA_PORT}",
+        "controller.listener.names=CONTROLLER",
+        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        "inter.broker.listener.name=PLAINTEXT",
+        f"log.dirs={data}",
+        "num.partitions=1",
+        "offsets.topic.replication.factor=1",
+        "transaction.state.log.replication.factor=1",
+        "transaction.state.log.min.isr=1",
+        "share.coordinator.state.topic.replication.factor=1",
+        "share.coordinator.state.topic.min.isr=1",
+        "group.initial.rebalance.delay.ms=0",
+        "auto.create.topics.enable=true",
+        "",
+    ]))
+    if not (data / "meta.properties").exists():
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        subprocess.run(["java", "-cp", classpath("kafka"), "kafka.tools.StorageTool", "format", "--standalone",
+                        "-t", cluster_id, "-c", str(props)], check=True, capture_output=True)
+    return props
+
+
+def kafka_command() -> list[str]:
+    props = kafka_properties()
+    return ["java", "-Xmx768m",
+            f"-Dlog4j2.configurationFile={ROOT / 'python_connector' / 'resources' / 'connect-log4j2.properties'}",
+            "-cp", classpath("kafka"), "kafka.Kafka", str(props)]
+
+
+def kafka_ready() -> bool:
+    if not port_open(KAFKA_PORT):
+        return False
+    from confluent_kafka.admin import AdminClient
+
+    try:
+        AdminClient({"bootstrap.servers": ENDPOINTS["KAFKA_BOOTSTRAP"]}).list_topics(timeout=3)
+        return True
+    except Exception:
+        return False
+
+
+def connect_properties() -> Path:
+    props = STACK / "connect-distributed.properties"
+    props.write_text("\n".join([
+        f"bootstrap.servers={ENDPOINTS['KAFKA_BOOTSTRAP']}",
+        "group.id=ddb-cdc-connect",
+        "key.converter=org.apache.kafka.connect.json.JsonConverter",
+        "value.converter=org.apache.kafka.connect.json.JsonConverter",
+        "key.converter.schemas.enable=true",
+        "value.converter.schemas.enable=true",
+        "offset.storage.topic=connect-offsets",
+        "config.storage.topic=connect-configs",
+        "status.storage.topic=connect-status",
+        "offset.storage.replication.factor=1",
+        "config.storage.replication.factor=1",
+        "status.storage.replication.factor=1",
+        "offset.flush.interval.ms=1000",
+        f"listeners=http://{HOST}:{CONNECT_PORT}",
+        f"rest.advertised.host.name={HOST}",
+        f"rest.advertised.port={CONNECT_PORT}",
+        f"plugin.path={PLUGINS}",
+        "plugin.discovery=service_load",
+        "",
+    ]))
+    return props
+
+
+def connect_command() -> list[str]:
+    return [sys.executable, "-m", "python_connector", "worker", str(connect_properties()),
+            "--classpath", classpath("kafka")]
+
+
+def connect_ready() -> bool:
+    try:
+        with urllib.request.urlopen(f"{ENDPOINTS['CONNECT_URL']}/connector-plugins", timeout=2) as r:
+            return CONNECTOR_CLASS in r.read().decode()
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    command: Callable[[], list[str]]
+    ready: Callable[[], bool]
+    deadline_s: float
+
+
+COMPONENTS = (
+    Component("dynamodb", dynamodb_command, dynamodb_ready, 60),
+    Component("tagging", tagging_command, lambda: http_ok(f"{ENDPOINTS['TAGGING_ENDPOINT']}/moto-api/"), 60),
+    Component("kafka", kafka_command, kafka_ready, 120),
+    Component("connect", connect_command, connect_ready, 180),
+)
+
+
+# ---- process bookkeeping ------------------------------------------------------------------------
+
+
+def pid_of(name: str) -> int | None:
+    path = PIDS / f"{name}.pid"
+    if not path.exists():
+        return None
+    pid = int(path.read_text())
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        path.unlink()
+        return None
+    return pid
+
+
+def tail(name: str, lines: int = 30) -> str:
+    path = LOGS / f"{name}.log"
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else "(no log)"
+
+
+def spawn(component: Component) -> None:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    PIDS.mkdir(parents=True, exist_ok=True)
+    log = open(LOGS / f"{component.name}.log", "ab")  # noqa: SIM115 - handed to the child process
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    proc = subprocess.Popen(component.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            cwd=ROOT, env=env, start_new_session=True)
+    (PIDS / f"{component.name}.pid").write_text(str(proc.pid))
+
+
+def wait_ready(component: Component) -> None:
+    deadline = time.monotonic() + component.deadline_s
+    while time.monotonic() < deadline:
+        if component.ready():
+            return
+        if pid_of(component.name) is None:
+            raise StackError(f"{component.name} exited while starting; last lines of "
+                             f"{LOGS / (component.name + '.log')}:\n{tail(component.name)}")
+        time.sleep(0.5)
+    raise StackError(f"{component.name} did not answer within {component.deadline_s:.0f}s; last lines of "
+                     f"{LOGS / (component.name + '.log')}:\n{tail(component.name)}")
+
+
+def up(record: Path | None) -> None:
+    started = []
+    for component in COMPONENTS:
+        if pid_of(component.name) is None:
+            if component.name != "connect" and component.ready():
+                raise StackError(f"Something not started by this stack already answers for {component.name}; "
+                                 "stop it or choose another port (see stack/stack.py).")
+            print(f"starting {component.name}", flush=True)
+            spawn(component)
+            started.append(component.name)
+        if component.name == "kafka":  # the worker needs Kafka; wait for everything started so far
+            for earlier in COMPONENTS[: COMPONENTS.index(component) + 1]:
+                wait_ready(earlier)
+    wait_ready(COMPONENTS[-1])
+    (STACK / "endpoints.env").write_text("".join(f"{k}={v}\n" for k, v in ENDPOINTS.items()))
+    if record is not None:
+        record.write_text("".join(f"{name}\n" for name in started))
+    print("stack up: " + ", ".join(f"{k}={v}" for k, v in ENDPOINTS.items()), flush=True)
+
+
+def stop(name: str, timeout_s: float = 60) -> None:
+    pid = pid_of(name)
+    if pid is None:
+        return
+    print(f"stopping {name} (pid {pid})", flush=True)
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and pid_of(name) is not None:
+        time.sleep(0.2)
+    if pid_of(name) is not None:
+        os.kill(pid, signal.SIGKILL)
+    (PIDS / f"{name}.pid").unlink(missing_ok=True)
+
+
+def down(only: Path | None) -> None:
+    names = [c.name for c in COMPONENTS]
+    if only is not None:
+        chosen = set(only.read_text().split()) if only.exists() else set()
+        names = [n for n in names if n in chosen]
+    for name in reversed(names):
+        stop(name)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    up_cmd = sub.add_parser("up")
+    up_cmd.add_argument("--record", type=Path, help="write the names of the components this call started")
+    down_cmd = sub.add_parser("down")
+    down_cmd.add_argument("--only", type=Path, help="stop only the components named in this file")
+    sub.add_parser("status")
+    args = parser.parse_args()
+    try:
+        if args.command == "up":
+            up(args.record)
+        elif args.command == "down":
+            down(args.only)
+        else:
+            for c in COMPONENTS:
+                print(f"{c.name}: {'running' if pid_of(c.name) else 'stopped'}")
+    except StackError as e:
+        print(f"stack: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
