@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 from python_connector import config as cfg
 from python_connector import connector
@@ -19,9 +19,18 @@ class UnknownTask(KeyError):
     pass
 
 
+class Task(Protocol):
+    def start(self) -> None: ...
+    def poll(self) -> bytes | None: ...
+    def acknowledge(self, batch_id: int) -> None: ...
+    def stop(self) -> None: ...
+
+
 class Engine:
-    def __init__(self) -> None:
-        self._tasks: dict[str, SourceTaskEngine] = {}
+    def __init__(self, task_factory: Callable[[Mapping[str, str], Sequence[Mapping[str, Any]]], Task]
+                 = SourceTaskEngine) -> None:
+        self._task_factory = task_factory
+        self._tasks: dict[str, Task] = {}
         self._lock = threading.Lock()
 
     def config_definition(self) -> list[dict[str, Any]]:
@@ -38,14 +47,14 @@ class Engine:
         return connector.task_configs(raw, max_tasks, stored)
 
     def start_task(self, raw: Mapping[str, str], stored: Sequence[Mapping[str, Any]]) -> str:
-        task = SourceTaskEngine(raw, stored)
+        task = self._task_factory(raw, stored)
         task.start()
         handle = uuid.uuid4().hex
         with self._lock:
             self._tasks[handle] = task
         return handle
 
-    def _task(self, handle: str) -> SourceTaskEngine:
+    def _task(self, handle: str) -> Task:
         try:
             return self._tasks[handle]
         except KeyError:

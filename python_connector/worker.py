@@ -72,7 +72,8 @@ def run(properties_file: str, classpath: Sequence[str], jvm_options: Sequence[st
         signal.signal(sig, lambda signum, _frame: stop.set())
 
     utils = jpype.JClass("org.apache.kafka.common.utils.Utils")
-    cli = jpype.JClass("org.apache.kafka.connect.cli.ConnectDistributed")(jpype.JArray(jpype.JString)([properties_file]))
+    distributed = jpype.JClass("org.apache.kafka.connect.cli.ConnectDistributed")
+    cli = distributed(jpype.JArray(jpype.JString)([properties_file]))
     connect = cli.startConnect(utils.propsToStringMap(utils.loadProps(properties_file)))
     log.info("Kafka Connect worker started from %s", properties_file)
     herder = connect.herderTask()

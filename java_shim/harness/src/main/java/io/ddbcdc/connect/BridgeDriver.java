@@ -1,0 +1,95 @@
+package io.ddbcdc.connect;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.source.SourceRecord;
+
+/**
+ * Drives the shim's real engine access from Java threads, as Connect does, for tests and the
+ * bridge benchmark. Lives in the shim's package to use its package-private classes.
+ */
+public final class BridgeDriver {
+    private static final RecordBatchDecoder.RecordFactory PLAIN = (partition, offset, topic, keySchema, key,
+            valueSchema, value) -> new SourceRecord(partition, offset, topic, null, keySchema, key, valueSchema, value);
+
+    private BridgeDriver() {
+    }
+
+    /**
+     * {@code threads} Java threads each make {@code calls} mixed engine calls (validate, poll,
+     * acknowledge) at once. Returns the number of records polled; throws if the calls do not all
+     * finish within {@code timeoutMs} (a deadlock).
+     */
+    public static long concurrentCalls(String[] handles, int threads, int calls, long timeoutMs) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        AtomicLong records = new AtomicLong();
+        RecordBatchDecoder decoder = new RecordBatchDecoder();
+        List<Future<?>> futures = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            String handle = handles[t % handles.length];
+            futures.add(pool.submit(() -> {
+                for (int i = 0; i < calls; i++) {
+                    EngineAccess.validate("{\"dynamodb.table.includelist\": \"t" + i + "\"}");
+                    byte[] bytes = EngineAccess.poll(handle);
+                    if (bytes != null) {
+                        RecordBatchDecoder.Batch batch = decoder.decode(bytes, PLAIN);
+                        records.addAndGet(batch.records().size());
+                        EngineAccess.acknowledge(handle, batch.id());
+                    }
+                }
+                return null;
+            }));
+        }
+        pool.shutdown();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        for (Future<?> f : futures) {
+            long left = deadline - System.nanoTime();
+            try {
+                f.get(Math.max(left, 0), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                pool.shutdownNow();
+                throw new IllegalStateException("engine calls did not finish within " + timeoutMs + " ms", e);
+            }
+        }
+        return records.get();
+    }
+
+    /** Starts a task with this configuration and returns what Connect would see: the exception. */
+    public static ConnectException startTaskFailure(String taskConfigJson) {
+        try {
+            EngineAccess.startTask(taskConfigJson, "[]");
+            return null;
+        } catch (ConnectException e) {
+            return e;
+        }
+    }
+
+    /** Records per second of poll() through the bridge plus decoding into SourceRecords. */
+    public static double bridgedRate(String handle, int polls) {
+        RecordBatchDecoder decoder = new RecordBatchDecoder();
+        long records = 0;
+        long start = System.nanoTime();
+        for (int i = 0; i < polls; i++) {
+            records += decoder.decode(EngineAccess.poll(handle), PLAIN).records().size();
+        }
+        return records / ((System.nanoTime() - start) / 1e9);
+    }
+
+    /** Java-only baseline: records per second of decoding the same batch with no bridge crossing. */
+    public static double javaOnlyRate(byte[] batch, int polls) {
+        RecordBatchDecoder decoder = new RecordBatchDecoder();
+        long records = 0;
+        long start = System.nanoTime();
+        for (int i = 0; i < polls; i++) {
+            records += decoder.decode(batch.clone(), PLAIN).records().size();
+        }
+        return records / ((System.nanoTime() - start) / 1e9);
+    }
+}

@@ -1,0 +1,27 @@
+from python_connector import connector, offsets
+
+RAW = {"name": "c", "dynamodb.table.includelist": "aaa,bbb", "dynamodb.service.endpoint": "http://x"}
+
+
+def test_segments_spread_round_robin_over_tasks():
+    units = [("a", s) for s in range(5)]
+    assert connector.split(units, 2) == [[("a", 0), ("a", 2), ("a", 4)], [("a", 1), ("a", 3)]]
+    assert len(connector.split(units, 10)) == 5  # never more tasks than units
+
+
+def test_task_configs_carry_assignment_and_one_snapshot_decision_per_table():
+    stored = [{"partition": offsets.snapshot_partition("aaa", 1),
+               "offset": offsets.snapshot_offset("aaa", 1, 5, 1, 77)}]
+    configs = connector.task_configs(RAW, 3, stored, now_ms=lambda: 1000)
+    assert len(configs) == 3
+    units = [u for c in configs for u in connector.assignment_of(c)]
+    assert sorted(units) == [(t, s) for t in ("aaa", "bbb") for s in range(5)]
+    snapshots = connector.snapshots_of(configs[0])
+    assert (snapshots["aaa"].start_ms, snapshots["bbb"].start_ms) == (77, 1000)
+    assert all(c["name"] == "c" for c in configs)
+
+
+def test_offset_partitions_of_a_task_are_its_own_segments():
+    task = connector.task_configs(RAW, 10, [], now_ms=lambda: 1)[0]
+    assert connector.offset_partitions(task) == [offsets.snapshot_partition("aaa", 0)]
+    assert len(connector.offset_partitions(RAW)) == 10

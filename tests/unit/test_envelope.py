@@ -1,0 +1,65 @@
+import struct
+
+import orjson
+
+from python_connector import offsets, wire
+from python_connector.discovery import TableInfo
+from python_connector.envelope import SnapshotSource, item_key, snapshot_records
+
+TABLE = TableInfo("orders", (("pk", "S"), ("sk", "N")), 2)
+ITEM = {"pk": {"S": "a"}, "sk": {"N": "-1.50E+3"}, "blob": {"B": "AAE="}, "tags": {"SS": ["x", "y"]}}
+
+
+def read_str(buf, pos):
+    (length,) = struct.unpack_from("<i", buf, pos)
+    pos += 4
+    if length < 0:
+        return None, pos
+    return buf[pos:pos + length].decode(), pos + length
+
+
+def test_snapshot_record_carries_key_document_and_resume_position():
+    (record,) = snapshot_records([ITEM], TABLE.key, 123)
+    (ts,) = struct.unpack_from("<q", record, 0)
+    seq, pos = read_str(record, 8)
+    pk, pos = read_str(record, pos)
+    sk, pos = read_str(record, pos)
+    before, pos = read_str(record, pos)
+    after, pos = read_str(record, pos)
+    position, pos = read_str(record, pos)
+    assert (ts, seq, pk, sk, before) == (123, None, "a", "-1.50E+3", None)
+    assert orjson.loads(after) == ITEM  # numbers stay strings exactly as stored
+    assert orjson.loads(position) == {"pk": {"S": "a"}, "sk": {"N": "-1.50E+3"}}
+    assert pos == len(record)
+
+
+def test_binary_hash_key_is_sent_as_its_base64_text():
+    table = TableInfo("bins", (("id", "B"),), 1)
+    (record,) = snapshot_records([{"id": {"B": "3q2+7w=="}}], table.key, 0)
+    key, _ = read_str(record, 12)
+    assert key == "3q2+7w=="
+
+
+def test_item_key_keeps_only_the_key_attributes():
+    assert item_key(ITEM, TABLE.key) == {"pk": {"S": "a"}, "sk": {"N": "-1.50E+3"}}
+
+
+def test_snapshot_header_has_the_documented_source_fields_and_typeb_offset():
+    header = SnapshotSource(TABLE, 3, 5, 1, 1700000000000).header(42)
+    assert header["op"] == "r" and header["syncMode"] == "SNAPSHOT"
+    assert (header["segment"], header["totalSegments"], header["snapshotCount"]) == (3, 5, 1)
+    assert header["partition"] == {"segment": "3", "tableName": "orders"}
+    assert header["offset"] == {"segment": "3", "snapshotCount": "1", "snapshotStartTime": 1700000000000,
+                                "tableName": "orders", "totalSegments": "5", "segmentCompleted": "false"}
+    assert header["positionField"] == offsets.POSITION_FIELD
+    assert header["key"] == [["pk", "S"], ["sk", "N"]]
+
+
+def test_batch_layout_is_id_group_count_then_groups():
+    records = snapshot_records([ITEM], TABLE.key, 1)
+    blob = wire.batch(7, [({"h": 1}, records)])
+    batch_id, groups = struct.unpack_from("<qi", blob, 0)
+    header, pos = read_str(blob, 12)
+    (count,) = struct.unpack_from("<i", blob, pos)
+    assert (batch_id, groups, orjson.loads(header), count) == (7, 1, {"h": 1}, 1)
+    assert blob[pos + 4:] == records[0]
