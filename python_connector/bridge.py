@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -70,6 +71,8 @@ class JavaEngine:
 
     def __init__(self, engine: Engine):
         self._engine = engine
+        # The batch a thread's last poll lent to Java stays alive until that thread polls again.
+        self._lent = threading.local()
 
     @JOverride
     @_classified
@@ -98,8 +101,10 @@ class JavaEngine:
 
     @JOverride
     @_classified
-    def poll(self, handle: Any) -> bytes | None:
-        return self._engine.poll(str(handle))
+    def poll(self, handle: Any) -> Any:
+        batch = self._engine.poll(str(handle))
+        self._lent.batch = batch
+        return None if batch is None else jpype.nio.convertToDirectBuffer(batch)
 
     @JOverride
     @_classified

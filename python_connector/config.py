@@ -281,9 +281,24 @@ def _check_includelist(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     return []
 
 
+def _check_implemented(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Settings whose feature this build does not have yet are refused rather than silently ignored."""
+    out = []
+    if values["dynamodb.table.sync.mode"] != "SNAPSHOT":
+        out.append(("dynamodb.table.sync.mode",
+                    f"dynamodb.table.sync.mode={values['dynamodb.table.sync.mode']} needs change data capture from "
+                    "DynamoDB Streams, which this build does not have yet; set dynamodb.table.sync.mode=SNAPSHOT."))
+    if values["dynamodb.table.discovery.mode"] != "INCLUDELIST":
+        out.append(("dynamodb.table.discovery.mode",
+                    "dynamodb.table.discovery.mode=TAG is not available in this build yet; use INCLUDELIST with "
+                    "dynamodb.table.includelist."))
+    return out
+
+
 CROSS_FIELD_CHECKS: tuple[Callable[[Mapping[str, Any]], list[tuple[str, str]]], ...] = (
     _check_name,
     _check_includelist,
+    _check_implemented,
 )
 
 

@@ -21,7 +21,7 @@ class UnknownTask(KeyError):
 
 class Task(Protocol):
     def start(self) -> None: ...
-    def poll(self) -> bytes | None: ...
+    def poll(self) -> bytearray | None: ...
     def acknowledge(self, batch_id: int) -> None: ...
     def stop(self) -> None: ...
 
@@ -60,7 +60,7 @@ class Engine:
         except KeyError:
             raise UnknownTask(f"no running task with handle {handle}") from None
 
-    def poll(self, handle: str) -> bytes | None:
+    def poll(self, handle: str) -> bytearray | None:
         return self._task(handle).poll()
 
     def acknowledge(self, handle: str, batch_id: int) -> None:

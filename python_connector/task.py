@@ -65,7 +65,7 @@ class SourceTaskEngine:
             log.error("%s: %s", self.name, e)
             self._buffer.fail(e)
 
-    def poll(self) -> bytes | None:
+    def poll(self) -> bytearray | None:
         groups = self._buffer.take(self._max_batch, self._linger_s)
         if not groups:
             return None

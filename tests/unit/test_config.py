@@ -2,7 +2,8 @@ import pytest
 
 from python_connector import config
 
-GOOD = {"dynamodb.table.includelist": "orders, customers", "dynamodb.service.endpoint": "http://127.0.0.1:8000"}
+GOOD = {"dynamodb.table.includelist": "orders, customers", "dynamodb.service.endpoint": "http://127.0.0.1:8000",
+        "dynamodb.table.sync.mode": "SNAPSHOT"}
 
 
 def test_every_property_has_a_description_group_and_type():
@@ -21,7 +22,8 @@ def test_definitions_leave_out_the_properties_connect_owns():
 def test_a_good_configuration_parses_with_documented_defaults():
     parsed = config.parse(GOOD)
     assert parsed.tables == ["orders", "customers"]
-    assert parsed.sync_mode == "SNAPSHOT_CDC"
+    assert parsed.sync_mode == "SNAPSHOT"
+    assert config.BY_NAME["dynamodb.table.sync.mode"].default == "SNAPSHOT_CDC"
     assert parsed["max.batch.size"] == 1000
     assert parsed["poll.linger.ms"] == 5000
     assert parsed["dynamodb.snapshot.total.segments"] == 5
@@ -35,6 +37,8 @@ def test_a_good_configuration_parses_with_documented_defaults():
     ("dynamodb.table.includelist", "", "is required when dynamodb.table.discovery.mode=INCLUDELIST"),
     ("dynamodb.table.includelist", "ok_table,a", "Invalid table name(s)"),
     ("name", "x" * 65, "at most 64 characters"),
+    ("dynamodb.table.sync.mode", "CDC", "set dynamodb.table.sync.mode=SNAPSHOT"),
+    ("dynamodb.table.discovery.mode", "TAG", "not available in this build yet"),
 ])
 def test_each_bad_setting_names_the_property_and_what_is_allowed(name, value, expected):
     problems = config.validate({**GOOD, name: value})

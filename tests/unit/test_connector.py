@@ -1,6 +1,7 @@
 from python_connector import connector, offsets
 
-RAW = {"name": "c", "dynamodb.table.includelist": "aaa,bbb", "dynamodb.service.endpoint": "http://x"}
+RAW = {"name": "c", "dynamodb.table.includelist": "aaa,bbb", "dynamodb.service.endpoint": "http://x",
+       "dynamodb.table.sync.mode": "SNAPSHOT"}
 
 
 def test_segments_spread_round_robin_over_tasks():

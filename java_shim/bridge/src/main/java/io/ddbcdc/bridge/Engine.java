@@ -26,8 +26,12 @@ public interface Engine {
     /** Starts a task and returns its handle; offsetsJson as for {@link #taskConfigs}. */
     String startTask(String taskConfigJson, String offsetsJson);
 
-    /** The next batch for a task, in the wire format RecordBatchDecoder reads; waits at most the linger. */
-    byte[] poll(String taskHandle);
+    /**
+     * The next batch for a task (null when none came within the linger), in the wire format
+     * RecordBatchDecoder reads. The buffer is a direct view of Python memory, valid until this
+     * thread's next poll: decode it before polling again.
+     */
+    java.nio.ByteBuffer poll(String taskHandle);
 
     /** Every record of the batch has been written to Kafka (or dropped by a transform). */
     void acknowledge(String taskHandle, long batchId);

@@ -1,5 +1,6 @@
 package io.ddbcdc.connect;
 
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -39,8 +40,8 @@ public class DynamoDbCdcSourceTask extends SourceTask {
         if (h == null) {
             return null;
         }
-        byte[] bytes = EngineAccess.poll(h);
-        if (bytes == null || bytes.length == 0) {
+        ByteBuffer bytes = EngineAccess.poll(h);
+        if (bytes == null) {
             return null;
         }
         Pending pending = new Pending(h);

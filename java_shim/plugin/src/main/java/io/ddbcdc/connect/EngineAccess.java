@@ -48,7 +48,7 @@ final class EngineAccess {
         return call("startTask", e -> e.startTask(taskConfigJson, offsetsJson));
     }
 
-    static byte[] poll(String taskHandle) {
+    static java.nio.ByteBuffer poll(String taskHandle) {
         return call("poll", e -> e.poll(taskHandle));
     }
 

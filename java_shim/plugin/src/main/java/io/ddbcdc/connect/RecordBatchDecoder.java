@@ -28,6 +28,7 @@ import org.apache.kafka.connect.source.SourceRecord;
  * </pre>
  *
  * A group shares its table, op and source fields; a delete is followed by its tombstone here.
+ * Not thread-safe: each task has its own decoder.
  */
 final class RecordBatchDecoder {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -35,14 +36,15 @@ final class RecordBatchDecoder {
     };
 
     private final Map<String, EnvelopeSchemas> schemas = new ConcurrentHashMap<>();
+    private byte[] scratch = new byte[64 * 1024];
 
     /** A decoded batch: its id (for the acknowledgement) and its records in order. */
     record Batch(long id, List<SourceRecord> records) {
     }
 
     @SuppressWarnings("unchecked")
-    Batch decode(byte[] bytes, RecordFactory factory) {
-        ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    Batch decode(ByteBuffer bytes, RecordFactory factory) {
+        ByteBuffer in = bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         long batchId = in.getLong();
         int groups = in.getInt();
         List<SourceRecord> out = new ArrayList<>();
@@ -121,14 +123,17 @@ final class RecordBatchDecoder {
                             org.apache.kafka.connect.data.Schema valueSchema, Object value);
     }
 
-    private static String readString(ByteBuffer in) {
+    /** Copies out of the (direct) buffer through a scratch array: one copy, no per-string allocation. */
+    private String readString(ByteBuffer in) {
         int len = in.getInt();
         if (len < 0) {
             return null;
         }
-        String s = new String(in.array(), in.position(), len, StandardCharsets.UTF_8);
-        in.position(in.position() + len);
-        return s;
+        if (len > scratch.length) {
+            scratch = new byte[Math.max(len, scratch.length * 2)];
+        }
+        in.get(scratch, 0, len);
+        return new String(scratch, 0, len, StandardCharsets.UTF_8);
     }
 
     private static Long asLong(Object o) {

@@ -1,0 +1,112 @@
+"""The real local stack (`make up`) as fixtures: DynamoDB Local, Kafka and the Connect worker."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import orjson
+import pytest
+import requests
+from confluent_kafka import Consumer, TopicPartition
+
+ROOT = Path(__file__).resolve().parents[2]
+ENDPOINTS = ROOT / ".stack" / "endpoints.env"
+
+
+def wait_until(predicate: Callable[[], Any], timeout_s: float, what: str, interval_s: float = 0.25) -> Any:
+    """Polls until predicate() is truthy and returns it; fails naming `what` after the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout_s:.0f}s waiting for {what}")
+        time.sleep(interval_s)
+
+
+@dataclass(frozen=True)
+class Record:
+    key: Any
+    value: Any
+    offset: int
+
+
+@dataclass(frozen=True)
+class Stack:
+    dynamodb_endpoint: str
+    bootstrap: str
+    connect_url: str
+
+    def dynamodb(self) -> Any:
+        return boto3.client("dynamodb", endpoint_url=self.dynamodb_endpoint, region_name="us-east-1",
+                            aws_access_key_id="test", aws_secret_access_key="test")
+
+    def connector_config(self, tables: str, **overrides: str) -> dict[str, str]:
+        return {
+            "connector.class": "DynamoDbCdcSource",
+            "dynamodb.service.endpoint": self.dynamodb_endpoint,
+            "aws.access.key.id": "test",
+            "aws.secret.access.key": "test",
+            "dynamodb.table.includelist": tables,
+            "dynamodb.table.sync.mode": "SNAPSHOT",
+            "poll.linger.ms": "200",
+            **overrides,
+        }
+
+    def create_connector(self, name: str, config: dict[str, str]) -> None:
+        r = requests.put(f"{self.connect_url}/connectors/{name}/config", json=config, timeout=30)
+        assert r.status_code in (200, 201), r.text
+
+    def delete_connector(self, name: str) -> None:
+        requests.delete(f"{self.connect_url}/connectors/{name}", timeout=30)
+
+    def offsets(self, name: str) -> list[dict[str, Any]]:
+        r = requests.get(f"{self.connect_url}/connectors/{name}/offsets", timeout=30)
+        return r.json()["offsets"] if r.status_code == 200 else []
+
+    def read_topic(self, topic: str) -> list[Record]:
+        """Every record of a one-partition topic, up to its current end."""
+        consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": f"test-{uuid.uuid4()}",
+                             "enable.auto.commit": False})
+        try:
+            _, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
+            consumer.assign([TopicPartition(topic, 0, 0)])
+            out: list[Record] = []
+            while len(out) < high:
+                for m in consumer.consume(1000, timeout=2):
+                    if m.error():
+                        raise RuntimeError(m.error())
+                    value = orjson.loads(m.value()) if m.value() is not None else None
+                    out.append(Record(orjson.loads(m.key()), value, m.offset()))
+            return out
+        finally:
+            consumer.close()
+
+    def topic_size(self, topic: str) -> int:
+        consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": f"test-{uuid.uuid4()}"})
+        try:
+            return consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1]
+        except Exception:
+            return 0
+        finally:
+            consumer.close()
+
+
+@pytest.fixture(scope="session")
+def stack() -> Stack:
+    if not ENDPOINTS.exists():
+        pytest.fail("the local stack is not up: run `make up` (make test does it for you)")
+    env = dict(line.split("=", 1) for line in ENDPOINTS.read_text().split())
+    return Stack(env["DYNAMODB_ENDPOINT"], env["KAFKA_BOOTSTRAP"], env["CONNECT_URL"])
+
+
+@pytest.fixture
+def unique() -> str:
+    return uuid.uuid4().hex[:10]

@@ -1,0 +1,19 @@
+"""A JVM in this Python process with the shim, the harness and Connect's jars, for bridge tests and bench."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jpype
+
+from python_connector import worker
+
+ROOT = Path(__file__).resolve().parents[2]
+JARS = [ROOT / "java_shim" / "plugin" / "target" / "ddb-cdc-source.jar",
+        ROOT / "java_shim" / "harness" / "target" / "ddb-cdc-harness.jar"]
+
+
+def start() -> None:
+    if not jpype.isJVMStarted():
+        kafka = (ROOT / ".stack" / "classpath" / "kafka.txt").read_text().strip().split(":")
+        worker.start_jvm([*map(str, JARS), *kafka], ["-Xmx512m"])

@@ -1,0 +1,67 @@
+"""Extra Connect workers for tests that need their own: a stock one, or one to signal."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+KAFKA_CLASSPATH = ROOT / ".stack" / "classpath" / "kafka.txt"
+PLUGINS = ROOT / ".stack" / "plugins"
+LOG4J = ROOT / "python_connector" / "resources" / "connect-log4j2.properties"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def worker_properties(path: Path, bootstrap: str, port: int, group: str | None) -> Path:
+    """A worker config on its own REST port; distributed (own group and topics) unless group is None."""
+    lines = [
+        f"bootstrap.servers={bootstrap}",
+        "key.converter=org.apache.kafka.connect.json.JsonConverter",
+        "value.converter=org.apache.kafka.connect.json.JsonConverter",
+        f"listeners=http://127.0.0.1:{port}",
+        f"plugin.path={PLUGINS}",
+        "plugin.discovery=service_load",
+        "offset.flush.interval.ms=500",
+    ]
+    if group is None:
+        lines.append(f"offset.storage.file.filename={path.parent / 'standalone.offsets'}")
+    else:
+        lines += [f"group.id={group}", f"offset.storage.topic={group}-offsets", f"config.storage.topic={group}-configs",
+                  f"status.storage.topic={group}-status", "offset.storage.replication.factor=1",
+                  "config.storage.replication.factor=1", "status.storage.replication.factor=1"]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def start_stock_standalone(properties: Path, log: Path) -> subprocess.Popen:
+    """Kafka's own ConnectStandalone started by plain `java`: no launcher, no bridge jar."""
+    return subprocess.Popen(
+        ["java", f"-Dlog4j2.configurationFile={LOG4J}", "-cp", KAFKA_CLASSPATH.read_text().strip(),
+         "org.apache.kafka.connect.cli.ConnectStandalone", str(properties)],
+        stdout=log.open("wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+
+def start_launched(properties: Path, log: Path) -> subprocess.Popen:
+    """A distributed worker hosted by our launcher, as `ddb-cdc worker` runs it."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "python_connector", "worker", str(properties), "--classpath",
+         KAFKA_CLASSPATH.read_text().strip()],
+        stdout=log.open("wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=ROOT)
+
+
+def rest_answers(url: str) -> bool:
+    try:
+        return requests.get(f"{url}/connector-plugins", timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
