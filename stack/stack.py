@@ -256,8 +256,19 @@ def wait_ready(component: Component) -> None:
                      f"{LOGS / (component.name + '.log')}:\n{tail(component.name)}")
 
 
+def worker_is_stale() -> bool:
+    """The running worker predates the plugin, bridge or engine code it would load now."""
+    started = (PIDS / "connect.pid").stat().st_mtime
+    code = [*PLUGINS.glob("*/*.jar"), *(ROOT / "python_connector").rglob("*.py"),
+            *(ROOT / "python_connector").glob("jars/*.jar")]
+    return any(path.stat().st_mtime > started for path in code)
+
+
 def up(record: Path | None) -> None:
     started = []
+    if pid_of("connect") is not None and worker_is_stale():
+        print("restarting connect: the connector was rebuilt since it started", flush=True)
+        stop("connect")
     for component in COMPONENTS:
         if pid_of(component.name) is None:
             if component.name != "connect" and component.ready():
