@@ -8,9 +8,10 @@ service sent them (numbers as strings, binaries as base64), which is what the en
 
 from __future__ import annotations
 
+import datetime
 import logging
+import os
 import random
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,15 +21,20 @@ import orjson
 import urllib3
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
+from botocore.credentials import (
+    AssumeRoleCredentialFetcher,
+    Credentials,
+    DeferredRefreshableCredentials,
+    _local_now,
+)
 from botocore.session import Session
 
 from python_connector.config import ConnectorConfig
+from python_connector.config.rules import REGION_IN_HOST
 
 log = logging.getLogger(__name__)
 
 DEFAULT_REGION = "us-east-1"
-_REGION_IN_HOST = re.compile(r"^https?://[a-z0-9-]+\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com")
 
 THROTTLING_CODES = frozenset({
     "ProvisionedThroughputExceededException",
@@ -57,26 +63,41 @@ def resolve_region(config: ConnectorConfig, session: Session | None = None) -> t
     if config["aws.region"]:
         return config["aws.region"], "aws.region"
     endpoint = config["dynamodb.service.endpoint"] or ""
-    match = _REGION_IN_HOST.match(endpoint)
+    match = REGION_IN_HOST.match(endpoint)
     if match:
         return match.group(1), "dynamodb.service.endpoint"
-    chained = (session or Session()).get_config_variable("region")
+    chained = (session or Session()).get_config_variable("region") or os.environ.get("AWS_REGION")
     if chained:
         return chained, "the default AWS region chain"
     return DEFAULT_REGION, "the fallback default"
 
 
-def resolve_credentials(config: ConnectorConfig, session: Session | None = None) -> Credentials:
-    """Access keys when given, else the default AWS credential chain (environment, profile, role)."""
+def resolve_credentials(config: ConnectorConfig, session: Session | None = None,
+                        now: Callable[[], datetime.datetime] = _local_now) -> Credentials:
+    """The credentials to sign with: access keys when given, else the default AWS credential chain
+    (environment, profile, container or instance role); with authentication.method='IAM Roles', those
+    are the source credentials of an assumed role, refreshed before they expire."""
+    session = session or Session()
     key, secret = config["aws.access.key.id"], config["aws.secret.access.key"]
-    if key and secret:
-        return Credentials(key, secret)
-    credentials = (session or Session()).get_credentials()
-    if credentials is None:
+    source = Credentials(key, secret) if key and secret else session.get_credentials()
+    if source is None:
         raise AwsError("ResolveCredentials", "NoCredentials",
                        "no aws.access.key.id/aws.secret.access.key given and the default AWS credential chain "
                        "found none", 400)
-    return credentials
+    if config["authentication.method"] != "IAM Roles":
+        return source
+    region, _ = resolve_region(config, session)
+    extra: dict[str, Any] = {"RoleSessionName": f"ddb-cdc-{(config['name'] or 'connector')[:50]}"}
+    if config["aws.iam.external.id"]:
+        extra["ExternalId"] = config["aws.iam.external.id"]
+
+    def sts_client(service: str, **kwargs: Any) -> Any:
+        return session.create_client(service, region_name=region, endpoint_url=config["aws.sts.endpoint"],
+                                     **kwargs)
+
+    fetcher = AssumeRoleCredentialFetcher(sts_client, source, config["provider.integration.id"], extra_args=extra)
+    return DeferredRefreshableCredentials(refresh_using=fetcher.fetch_credentials, method="assume-role",
+                                          time_fetcher=now)
 
 
 def endpoint_for(config: ConnectorConfig, region: str) -> str:
@@ -102,7 +123,9 @@ class JsonClient:
                  service: str = "dynamodb", pool_size: int = 32, retry: RetryPolicy | None = None,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
         self.endpoint = endpoint
-        self._signer = SigV4Auth(credentials, service, region)
+        self._credentials = credentials
+        self._service = service
+        self._region = region
         self._prefix = target_prefix
         self._pool = urllib3.PoolManager(maxsize=pool_size, retries=False,
                                          timeout=urllib3.Timeout(connect=5.0, read=60.0))
@@ -134,7 +157,8 @@ class JsonClient:
             "Content-Type": "application/x-amz-json-1.0",
             "X-Amz-Target": f"{self._prefix}.{operation}",
         })
-        self._signer.add_auth(request)
+        # Frozen per request, as botocore does: a refresh cannot mix two key pairs in one signature.
+        SigV4Auth(self._credentials.get_frozen_credentials(), self._service, self._region).add_auth(request)
         try:
             response = self._pool.request("POST", self.endpoint + "/", body=payload,
                                           headers=dict(request.headers.items()))
@@ -150,6 +174,5 @@ class JsonClient:
 
 
 def dynamodb_client(config: ConnectorConfig) -> JsonClient:
-    region, origin = resolve_region(config)
-    log.info("Signing AWS requests for region %s (from %s)", region, origin)
+    region, _ = resolve_region(config)
     return JsonClient(endpoint_for(config, region), region, resolve_credentials(config), "DynamoDB_20120810")

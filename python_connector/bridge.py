@@ -86,6 +86,11 @@ class JavaEngine:
 
     @JOverride
     @_classified
+    def startConnector(self, config_json: Any) -> None:
+        self._engine.start_connector(_json(config_json))
+
+    @JOverride
+    @_classified
     def offsetPartitions(self, config_json: Any) -> str:
         return _text(self._engine.offset_partitions(_json(config_json)))
 

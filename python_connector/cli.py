@@ -15,6 +15,11 @@ def main(argv: list[str] | None = None) -> int:
     worker = commands.add_parser("worker", help="run a Kafka Connect distributed worker that hosts the connector")
     worker.add_argument("properties", help="connect-distributed.properties of the worker")
     worker.add_argument("--classpath", help="Kafka Connect's jars (default: $KAFKA_CLASSPATH or $KAFKA_HOME/libs/*)")
+    translate = commands.add_parser("translate", help="turn a Confluent Cloud connector config into a "
+                                                      "self-managed one (prints it, or submits it)")
+    translate.add_argument("file", help="the Cloud connector JSON ({\"config\": {...}} or flat); - for stdin")
+    translate.add_argument("--schema-registry-url", help="for AVRO, JSON_SR and PROTOBUF output formats")
+    translate.add_argument("--submit", metavar="CONNECT_URL", help="PUT the result to this Connect REST URL")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stdout)
@@ -27,7 +32,40 @@ def main(argv: list[str] | None = None) -> int:
         except launcher.LaunchError as e:
             print(f"ddb-cdc worker: {e}", file=sys.stderr)
             return 2
+    if args.command == "translate":
+        return _translate(args.file, args.schema_registry_url, args.submit)
     return 2
+
+
+def _translate(path: str, registry_url: str | None, submit: str | None) -> int:
+    import json
+    import urllib.error
+    import urllib.request
+    from pathlib import Path
+
+    from python_connector.config import ConfigError
+    from python_connector.translate import translate
+
+    text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    try:
+        result = translate(json.loads(text), registry_url)
+    except ConfigError as e:
+        print(f"ddb-cdc translate: {e}", file=sys.stderr)
+        return 2
+    if not submit:
+        print(json.dumps(result, indent=2))
+        return 0
+    request = urllib.request.Request(f"{submit.rstrip('/')}/connectors/{result['name']}/config", method="PUT",
+                                     data=json.dumps(result["config"]).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            print(f"connector {result['name']} submitted to {submit} (HTTP {response.status})")
+            return 0
+    except urllib.error.HTTPError as e:
+        print(f"ddb-cdc translate: {submit} refused connector {result['name']}: HTTP {e.code} "
+              f"{e.read().decode(errors='replace')}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

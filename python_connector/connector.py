@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -10,11 +11,40 @@ import orjson
 
 from python_connector import config as cfg
 from python_connector import offsets
+from python_connector.aws import resolve_region
 from python_connector.discovery import tables_to_capture
 from python_connector.snapshot import TableSnapshot, decide_table_snapshots
 
+log = logging.getLogger(__name__)
+
 ASSIGNMENT_KEY = "ddbcdc.task.assignment"
 SNAPSHOTS_KEY = "ddbcdc.task.snapshots"
+
+
+class NotImplementedInThisBuild(Exception):
+    """A valid setting whose feature this build does not have yet: refused, never silently ignored."""
+
+
+def refuse_unimplemented(config: cfg.ConnectorConfig) -> None:
+    if config.sync_mode != "SNAPSHOT":
+        raise NotImplementedInThisBuild(
+            f"dynamodb.table.sync.mode={config.sync_mode} needs change data capture from DynamoDB Streams, which "
+            "this build does not have yet; set dynamodb.table.sync.mode=SNAPSHOT.")
+    if config["dynamodb.table.discovery.mode"] != "INCLUDELIST":
+        raise NotImplementedInThisBuild(
+            "dynamodb.table.discovery.mode=TAG is not available in this build yet; use INCLUDELIST with "
+            "dynamodb.table.includelist.")
+
+
+def start(raw: Mapping[str, str]) -> cfg.ConnectorConfig:
+    """Checks a connector's configuration as it starts, and says once what it resolved."""
+    config = cfg.parse(raw)
+    for warning in cfg.unknown_property_warnings(raw):
+        log.warning("Connector %s: %s", raw.get("name"), warning)
+    refuse_unimplemented(config)
+    region, origin = resolve_region(config)
+    log.info("Connector %s signs AWS requests for region %s (from %s)", raw.get("name"), region, origin)
+    return config
 
 
 def snapshot_units(config: cfg.ConnectorConfig) -> list[tuple[str, int]]:

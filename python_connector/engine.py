@@ -39,6 +39,9 @@ class Engine:
     def validate(self, raw: Mapping[str, str]) -> cfg.Problems:
         return cfg.validate(raw)
 
+    def start_connector(self, raw: Mapping[str, str]) -> None:
+        connector.start(raw)
+
     def offset_partitions(self, raw: Mapping[str, str]) -> list[dict[str, str]]:
         return connector.offset_partitions(raw)
 

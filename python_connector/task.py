@@ -26,6 +26,7 @@ class SourceTaskEngine:
                  client_factory: Callable[[cfg.ConnectorConfig], JsonClient] = dynamodb_client,
                  clock_ns: Callable[[], int] = time.time_ns):
         self.config = cfg.parse(raw)
+        connector.refuse_unimplemented(self.config)
         self.name = f"{raw.get('name', '?')}-{raw.get('task.id', '?')}"
         self._raw = raw
         self._stored = offsets.read_segments(stored)

@@ -1,3 +1,5 @@
+import pytest
+
 from python_connector import connector, offsets
 
 RAW = {"name": "c", "dynamodb.table.includelist": "aaa,bbb", "dynamodb.service.endpoint": "http://x",
@@ -26,3 +28,14 @@ def test_offset_partitions_of_a_task_are_its_own_segments():
     task = connector.task_configs(RAW, 10, [], now_ms=lambda: 1)[0]
     assert connector.offset_partitions(task) == [offsets.snapshot_partition("aaa", 0)]
     assert len(connector.offset_partitions(RAW)) == 10
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ({"dynamodb.table.sync.mode": "CDC"}, "set dynamodb.table.sync.mode=SNAPSHOT"),
+    ({"dynamodb.table.sync.mode": "SNAPSHOT_CDC"}, "set dynamodb.table.sync.mode=SNAPSHOT"),
+    ({"dynamodb.table.discovery.mode": "TAG", "aws.resource.tagging.endpoint": "http://x",
+      "dynamodb.table.tag.filters": "a:b"}, "use INCLUDELIST"),
+])
+def test_features_this_build_lacks_are_refused_at_start_not_ignored(setting, message):
+    with pytest.raises(connector.NotImplementedInThisBuild, match=message):
+        connector.start({**RAW, **setting})

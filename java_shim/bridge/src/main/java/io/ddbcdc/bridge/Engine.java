@@ -17,6 +17,9 @@ public interface Engine {
     /** Validates a connector configuration (JSON object); returns JSON {property: [problems]}. */
     String validate(String configJson);
 
+    /** Checks a connector's configuration as it starts; fails for one this build cannot run. */
+    void startConnector(String configJson);
+
     /** The source partitions (JSON list of maps) whose stored offsets the caller should read. */
     String offsetPartitions(String configJson);
 

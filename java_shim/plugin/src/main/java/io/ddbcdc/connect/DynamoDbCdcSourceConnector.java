@@ -29,7 +29,7 @@ public class DynamoDbCdcSourceConnector extends SourceConnector {
     @Override
     public void start(Map<String, String> props) {
         this.props = Map.copyOf(props);
-        EngineAccess.validate(OffsetsJson.write(this.props)); // fails at once on a worker without the engine
+        EngineAccess.startConnector(OffsetsJson.write(this.props)); // fails at once on a worker without the engine
     }
 
     @Override

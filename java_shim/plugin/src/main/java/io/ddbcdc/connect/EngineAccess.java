@@ -36,6 +36,13 @@ final class EngineAccess {
         return call("validate", e -> e.validate(configJson));
     }
 
+    static void startConnector(String configJson) {
+        call("startConnector", e -> {
+            e.startConnector(configJson);
+            return null;
+        });
+    }
+
     static String offsetPartitions(String configJson) {
         return call("offsetPartitions", e -> e.offsetPartitions(configJson));
     }

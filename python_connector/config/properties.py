@@ -1,19 +1,16 @@
 """The connector's property table: the one source of truth.
 
 Every property of Confluent Cloud's "Amazon DynamoDB CDC Source" is declared once here with its
-type, default, valid values, group and documentation. The Java shim builds Connect's ``ConfigDef``
-from :func:`definitions_json`, and ``validate()`` answers from :func:`validate`, so
-``GET /connector-plugins/.../config`` and ``PUT .../config/validate`` both speak from this table.
+type, default, valid values, group and documentation (plus a few of ours, marked as such). The Java
+shim builds Connect's ``ConfigDef`` from :func:`definitions`, so ``GET /connector-plugins/.../config``
+lists this table, and ``PUT .../config/validate`` answers from :func:`python_connector.config.validate`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
-
-Problems = dict[str, list[str]]
 
 CONNECT_GROUP = "How should we connect to your data?"
 KAFKA_GROUP = "Kafka Cluster credentials"
@@ -28,7 +25,6 @@ SYNC_MODES = ("SNAPSHOT", "CDC", "SNAPSHOT_CDC")
 DISCOVERY_MODES = ("INCLUDELIST", "TAG")
 FORMATS = ("AVRO", "JSON_SR", "PROTOBUF", "JSON")
 STREAM_POSITIONS = ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
-TABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 
 # Connect itself owns and validates these; they are in the table for documentation only.
 CONNECT_OWNED = frozenset({"name", "tasks.max"})
@@ -108,9 +104,15 @@ PROPERTIES: tuple[Property, ...] = (
        "With authentication.method='IAM Roles': the ARN of the IAM role to assume."),
     _p("aws.secret.access.key", "PASSWORD", None, "HIGH", AWS_GROUP, "AWS secret access key",
        "AWS secret access key, paired with aws.access.key.id."),
+    _p("aws.iam.external.id", "PASSWORD", None, "LOW", AWS_GROUP, "IAM role external ID",
+       "(Self-managed only.) The external ID to pass when assuming provider.integration.id, if the role's "
+       "trust policy requires one."),
+    _p("aws.sts.endpoint", "STRING", None, "LOW", AWS_GROUP, "AWS STS endpoint",
+       "(Self-managed only.) The AWS STS endpoint used to assume provider.integration.id. Default: the "
+       "regional STS endpoint."),
     _p("aws.region", "STRING", None, "MEDIUM", AWS_GROUP, "AWS region",
-       "AWS region to sign requests for. Default: derived from dynamodb.service.endpoint, else the default "
-       "AWS region chain (AWS_REGION, profile), else us-east-1."),
+       "(Self-managed only.) AWS region to sign requests for. Default: derived from dynamodb.service.endpoint, "
+       "else the default AWS region chain (AWS_REGION, profile), else us-east-1."),
     _p("output.data.format", "STRING", "AVRO", "HIGH", OUTPUT_GROUP, "Output value format",
        "The output Kafka record value format: AVRO, JSON_SR, PROTOBUF or JSON. On a self-managed worker the "
        "converter does the formatting; `ddb-cdc translate` sets the matching converter.",
@@ -165,10 +167,10 @@ PROPERTIES: tuple[Property, ...] = (
     _p("dynamodb.cdc.checkpointing.table.write.capacity", "INT", 50, "LOW", CDC_GROUP, "Checkpoint write capacity",
        "Write capacity units of the checkpoint table (PROVISIONED billing).", minimum=1),
     _p("dynamodb.snapshot.total.segments", "INT", 5, "LOW", SNAPSHOT_GROUP, "Parallel scan segments",
-       "Segments of the parallel Scan per table (the documented behaviour is 5), in [1, 1000000].",
+       "(Self-managed only.) Segments of the parallel Scan per table (the documented behaviour is 5), in [1, 1000000].",
        minimum=1, maximum=1_000_000),
-    _p("tasks.max", "INT", 1, "HIGH", CONNECT_GROUP, "Tasks", "Maximum number of tasks for the connector.",
-       minimum=1),
+    # Connect validates tasks.max itself ([1, ...]); it is here for the documentation.
+    _p("tasks.max", "INT", 1, "HIGH", CONNECT_GROUP, "Tasks", "Maximum number of tasks for the connector, in [1, ...]."),
 )
 
 BY_NAME: Mapping[str, Property] = {p.name: p for p in PROPERTIES}
@@ -186,10 +188,7 @@ def definitions() -> list[dict[str, Any]]:
     return out
 
 
-# ---- parsing -------------------------------------------------------------------------------------
-
-
-def _parse(prop: Property, raw: Any) -> Any:
+def typed_value(prop: Property, raw: Any) -> Any:
     """The typed value of a raw setting; raises ValueError with a message fit for the user."""
     if raw is None or (isinstance(raw, str) and raw.strip() == "" and prop.type not in ("STRING", "PASSWORD")):
         return prop.default
@@ -211,110 +210,3 @@ def _parse(prop: Property, raw: Any) -> Any:
     if prop.valid_values and value not in prop.valid_values:
         raise ValueError(f"must be one of {', '.join(prop.valid_values)}, got {value!r}")
     return value
-
-
-def parse_includelist(raw: str | None) -> list[str]:
-    return [name.strip() for name in (raw or "").split(",") if name.strip()]
-
-
-@dataclass(frozen=True)
-class ConnectorConfig:
-    """The typed settings the engine uses. Build with :func:`parse`."""
-
-    values: Mapping[str, Any]
-    raw: Mapping[str, str] = field(repr=False)
-
-    def __getitem__(self, name: str) -> Any:
-        return self.values[name]
-
-    @property
-    def tables(self) -> list[str]:
-        return parse_includelist(self.values["dynamodb.table.includelist"])
-
-    @property
-    def sync_mode(self) -> str:
-        return self.values["dynamodb.table.sync.mode"]
-
-
-class ConfigError(ValueError):
-    """A configuration Connect should refuse; ``problems`` maps property names to messages."""
-
-    def __init__(self, problems: Problems):
-        self.problems = problems
-        super().__init__("; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in problems.items()))
-
-
-def _typed(raw: Mapping[str, str]) -> tuple[dict[str, Any], Problems]:
-    values: dict[str, Any] = {}
-    problems: Problems = {}
-    for prop in PROPERTIES:
-        try:
-            values[prop.name] = _parse(prop, raw.get(prop.name))
-        except ValueError as e:
-            # A secret's value never goes into a message.
-            text = str(e).split(", got")[0] if prop.type == "PASSWORD" else str(e)
-            problems.setdefault(prop.name, []).append(f"Invalid value for {prop.name}: {text}.")
-            values[prop.name] = prop.default
-    return values, problems
-
-
-def _check_name(values: Mapping[str, Any]) -> list[tuple[str, str]]:
-    name = values["name"]
-    if name is not None and len(name) > 64:
-        return [("name", f"Invalid value for name: at most 64 characters, got {len(name)}.")]
-    return []
-
-
-def _check_includelist(values: Mapping[str, Any]) -> list[tuple[str, str]]:
-    if values["dynamodb.table.discovery.mode"] != "INCLUDELIST":
-        return []
-    tables = parse_includelist(values["dynamodb.table.includelist"])
-    if not tables:
-        return [("dynamodb.table.includelist",
-                 "dynamodb.table.includelist is required when dynamodb.table.discovery.mode=INCLUDELIST: "
-                 "give a comma-separated list of table names, e.g. orders,customers.")]
-    bad = [t for t in tables if not TABLE_NAME.match(t)]
-    if bad:
-        return [("dynamodb.table.includelist",
-                 f"Invalid table name(s) in dynamodb.table.includelist: {', '.join(bad)}. A DynamoDB table name "
-                 "has 3 to 255 characters from a-z, A-Z, 0-9, '_', '-' and '.'.")]
-    return []
-
-
-def _check_implemented(values: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Settings whose feature this build does not have yet are refused rather than silently ignored."""
-    out = []
-    if values["dynamodb.table.sync.mode"] != "SNAPSHOT":
-        out.append(("dynamodb.table.sync.mode",
-                    f"dynamodb.table.sync.mode={values['dynamodb.table.sync.mode']} needs change data capture from "
-                    "DynamoDB Streams, which this build does not have yet; set dynamodb.table.sync.mode=SNAPSHOT."))
-    if values["dynamodb.table.discovery.mode"] != "INCLUDELIST":
-        out.append(("dynamodb.table.discovery.mode",
-                    "dynamodb.table.discovery.mode=TAG is not available in this build yet; use INCLUDELIST with "
-                    "dynamodb.table.includelist."))
-    return out
-
-
-CROSS_FIELD_CHECKS: tuple[Callable[[Mapping[str, Any]], list[tuple[str, str]]], ...] = (
-    _check_name,
-    _check_includelist,
-    _check_implemented,
-)
-
-
-def validate(raw: Mapping[str, str]) -> Problems:
-    """Every problem with a raw configuration, by property name; empty when it is valid."""
-    values, problems = _typed(raw)
-    for check in CROSS_FIELD_CHECKS:
-        for name, message in check(values):
-            problems.setdefault(name, []).append(message)
-    return problems
-
-
-def parse(raw: Mapping[str, str]) -> ConnectorConfig:
-    """The typed configuration; raises :class:`ConfigError` naming every bad property."""
-    problems = validate(raw)
-    if problems:
-        raise ConfigError(problems)
-    values, _ = _typed(raw)
-    return ConnectorConfig(values=values, raw=dict(raw))
