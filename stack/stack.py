@@ -93,8 +93,10 @@ def dynamodb_command() -> list[str]:
     if so is None:
         raise StackError("sqlite4java's linux-amd64 library is not on DynamoDB Local's classpath")
     shutil.copyfile(so, native / "libsqlite4java-linux-amd64.so")
+    # -sharedDb: one database whatever the credentials, so tests may sign with any key.
     return ["java", "-Xmx1g", f"-Djava.library.path={native}", "-cp", f"{HARNESS_JAR}:{cp}",
-            "io.ddbcdc.harness.LoopbackDynamoDbLocal", "-inMemory", "-port", str(DYNAMODB_PORT), "-disableTelemetry"]
+            "io.ddbcdc.harness.LoopbackDynamoDbLocal", "-inMemory", "-sharedDb", "-port", str(DYNAMODB_PORT),
+            "-disableTelemetry"]
 
 
 def dynamodb_ready() -> bool:
