@@ -170,7 +170,8 @@ PROPERTIES: tuple[Property, ...] = (
        "(Self-managed only.) Segments of the parallel Scan per table (the documented behaviour is 5), in [1, 1000000].",
        minimum=1, maximum=1_000_000),
     # Connect validates tasks.max itself ([1, ...]); it is here for the documentation.
-    _p("tasks.max", "INT", 1, "HIGH", CONNECT_GROUP, "Tasks", "Maximum number of tasks for the connector, in [1, ...]."),
+    _p("tasks.max", "INT", 1, "HIGH", CONNECT_GROUP, "Tasks",
+       "Maximum number of tasks for the connector, in [1, ...]."),
 )
 
 BY_NAME: Mapping[str, Property] = {p.name: p for p in PROPERTIES}
