@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 ASSIGNMENT_KEY = "ddbcdc.task.assignment"
 SNAPSHOTS_KEY = "ddbcdc.task.snapshots"
+TASK_INDEX_KEY = "ddbcdc.task.index"
 
 
 class NotImplementedInThisBuild(Exception):
@@ -83,5 +84,5 @@ def task_configs(raw: Mapping[str, str], max_tasks: int, stored: Sequence[Mappin
     units = snapshot_units(config)
     snapshots = decide_table_snapshots(tables_to_capture(config), offsets.read_segments(stored), now_ms())
     shared = orjson.dumps({t: [s.start_ms, s.count] for t, s in snapshots.items()}).decode()
-    return [{**raw, ASSIGNMENT_KEY: orjson.dumps(part).decode(), SNAPSHOTS_KEY: shared}
-            for part in split(units, max_tasks)]
+    return [{**raw, ASSIGNMENT_KEY: orjson.dumps(part).decode(), SNAPSHOTS_KEY: shared, TASK_INDEX_KEY: str(index)}
+            for index, part in enumerate(split(units, max_tasks))]

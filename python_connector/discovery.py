@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from python_connector import pacing
 from python_connector.aws import AwsError, JsonClient
 from python_connector.config import ConnectorConfig
 
@@ -21,7 +22,9 @@ class TableNotFound(Exception):
 class TableInfo:
     name: str
     key: tuple[tuple[str, str], ...]  # (attribute, S|N|B), hash key first
-    item_count: int
+    item_count: int = 0  # DynamoDB's estimate, refreshed about every six hours
+    read_capacity: float = 0.0  # read units per second the table can serve (see pacing)
+    units_per_item: float = pacing.DEFAULT_ITEM_BYTES * pacing.UNITS_PER_BYTE
 
 
 def tables_to_capture(config: ConnectorConfig) -> list[str]:
@@ -39,4 +42,11 @@ def describe(client: JsonClient, table: str) -> TableInfo:
     types = {a["AttributeName"]: a["AttributeType"] for a in answer["AttributeDefinitions"]}
     ordered = sorted(answer["KeySchema"], key=lambda k: k["KeyType"] != "HASH")
     key = tuple((k["AttributeName"], types[k["AttributeName"]]) for k in ordered)
-    return TableInfo(name=table, key=key, item_count=int(answer.get("ItemCount", 0)))
+    return TableInfo(name=table, key=key, item_count=int(answer.get("ItemCount", 0)),
+                     read_capacity=pacing.table_capacity(answer, lambda: table_max_read_units(client)),
+                     units_per_item=pacing.units_per_item_estimate(answer))
+
+
+def table_max_read_units(client: JsonClient) -> float:
+    """The account's per-table read ceiling, which bounds an on-demand table without its own."""
+    return float(client.call("DescribeLimits", {})["TableMaxReadCapacityUnits"])

@@ -21,6 +21,7 @@ from python_connector.aws import JsonClient
 from python_connector.buffer import Group, RecordBuffer
 from python_connector.discovery import TableInfo
 from python_connector.envelope import SnapshotSource, snapshot_records
+from python_connector.pacing import ReadBudget
 
 log = logging.getLogger(__name__)
 
@@ -78,20 +79,33 @@ def plan(tables: Mapping[str, TableInfo], assignment: Sequence[tuple[str, int]],
     return plans
 
 
-def scan_segment(client: JsonClient, segment: SegmentPlan, buffer: RecordBuffer, limit: int,
-                 stopped: threading.Event, clock_ns: Callable[[], int] = time.time_ns) -> Outcome:
-    """Scans one segment into the buffer, page by page, until its end, the task stops, or an error."""
+def scan_segment(client: JsonClient, segment: SegmentPlan, buffer: RecordBuffer, limit: int, budget: ReadBudget,
+                 stopped: threading.Event, on_page: Callable[[str, int], None] = lambda table, items: None,
+                 clock_ns: Callable[[], int] = time.time_ns) -> Outcome:
+    """Scans one segment into the buffer, page by page, until its end, the task stops, or an error.
+
+    Each request waits for the read budget, asks for a page sized to it (at most ``limit`` items), and
+    charges what DynamoDB reports it consumed. A throttled request is retried by the client with the
+    same ExclusiveStartKey, so no page is lost or read twice.
+    """
     if segment.skip:
         return Outcome.SKIPPED
     source = segment.source
     request: dict[str, Any] = {"TableName": source.table.name, "Segment": source.segment,
-                               "TotalSegments": source.total_segments, "Limit": limit}
+                               "TotalSegments": source.total_segments, "ReturnConsumedCapacity": "TOTAL"}
     if segment.exclusive_start_key:
         request["ExclusiveStartKey"] = segment.exclusive_start_key
+    units_per_item = source.table.units_per_item
     try:
         while not stopped.is_set():
+            budget.wait(stopped)
+            request["Limit"] = budget.page_limit(units_per_item, limit)
             page = client.call("Scan", request)
             items = page.get("Items") or []
+            consumed = float((page.get("ConsumedCapacity") or {}).get("CapacityUnits") or 0.0)
+            budget.charge(consumed)
+            if items and consumed:
+                units_per_item = consumed / len(items)
             last_key = page.get("LastEvaluatedKey")
             if items:
                 now = clock_ns()
@@ -99,6 +113,7 @@ def scan_segment(client: JsonClient, segment: SegmentPlan, buffer: RecordBuffer,
                               None if last_key else offsets.SEGMENT_DONE)
                 if not buffer.put(group):
                     return Outcome.ABORTED
+                on_page(source.table.name, len(items))
             if not last_key:
                 return Outcome.COMPLETED
             request["ExclusiveStartKey"] = last_key

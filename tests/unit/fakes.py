@@ -18,6 +18,7 @@ class FakeScanClient:
         self.key = key
         self.requests: list[dict[str, Any]] = []
         self.fail_on_call = fail_on_call
+        self.consumed_per_item = 0.0
         self.error = error or AwsError("Scan", "ResourceNotFoundException", "Requested resource not found", 400)
 
     def call(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -31,7 +32,8 @@ class FakeScanClient:
             keys = [{k: item[k] for k in self.key} for item in items]
             start = keys.index(body["ExclusiveStartKey"]) + 1
         page = items[start:start + body["Limit"]]
-        answer: dict[str, Any] = {"Items": page, "Count": len(page)}
+        answer: dict[str, Any] = {"Items": page, "Count": len(page),
+                                  "ConsumedCapacity": {"CapacityUnits": self.consumed_per_item * len(page)}}
         # Like DynamoDB, a full page (even the last one) carries a LastEvaluatedKey; the next may be empty.
         if page and len(page) == body["Limit"]:
             answer["LastEvaluatedKey"] = {k: page[-1][k] for k in self.key}

@@ -1,0 +1,53 @@
+"""Snapshot progress of one task, per table, logged at an interval: items read, estimate, rate, ETA."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+
+log = logging.getLogger(__name__)
+
+REPORT_INTERVAL_S = 30.0
+
+
+class SnapshotProgress:
+    def __init__(self, task: str, estimates: Mapping[str, int], clock: Callable[[], float] = time.monotonic,
+                 interval_s: float = REPORT_INTERVAL_S):
+        """``estimates``: per table, the items this task's segments should hold (DescribeTable ItemCount share)."""
+        self._task = task
+        self._estimates = dict(estimates)
+        self._read = dict.fromkeys(estimates, 0)
+        self._clock = clock
+        self._interval_s = interval_s
+        self._started = clock()
+        self._last_report = self._started
+        self._lock = threading.Lock()
+
+    def add(self, table: str, items: int) -> None:
+        with self._lock:
+            self._read[table] += items
+
+    def lines(self) -> list[str]:
+        elapsed = max(self._clock() - self._started, 1e-9)
+        with self._lock:
+            read = dict(self._read)
+        out = []
+        for table, count in read.items():
+            rate = count / elapsed
+            estimate = self._estimates[table]
+            if estimate > count and rate > 0:
+                tail = f" of ~{estimate:,} ({100 * count / estimate:.0f}%), ETA {(estimate - count) / rate:,.0f}s"
+            else:
+                tail = f" (estimate {estimate:,})"
+            out.append(f"{self._task}: snapshot of {table}: {count:,} items read{tail}, {rate:,.0f} items/s")
+        return out
+
+    def report_if_due(self) -> None:
+        now = self._clock()
+        if now - self._last_report < self._interval_s:
+            return
+        self._last_report = now
+        for line in self.lines():
+            log.info(line)
