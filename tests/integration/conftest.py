@@ -36,6 +36,7 @@ class Record:
     key: Any
     value: Any
     offset: int
+    timestamp_ms: int
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,9 @@ class Stack:
     def delete_connector(self, name: str) -> None:
         requests.delete(f"{self.connect_url}/connectors/{name}", timeout=30)
 
+    def status(self, name: str) -> dict[str, Any]:
+        return requests.get(f"{self.connect_url}/connectors/{name}/status", timeout=30).json()
+
     def offsets(self, name: str) -> list[dict[str, Any]]:
         r = requests.get(f"{self.connect_url}/connectors/{name}/offsets", timeout=30)
         return r.json()["offsets"] if r.status_code == 200 else []
@@ -84,7 +88,7 @@ class Stack:
                     if m.error():
                         raise RuntimeError(m.error())
                     value = orjson.loads(m.value()) if m.value() is not None else None
-                    out.append(Record(orjson.loads(m.key()), value, m.offset()))
+                    out.append(Record(orjson.loads(m.key()), value, m.offset(), m.timestamp()[1]))
             return out
         finally:
             consumer.close()

@@ -6,9 +6,12 @@ import os
 import socket
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
+import orjson
 import requests
+from confluent_kafka import Consumer, TopicPartition
 
 ROOT = Path(__file__).resolve().parents[2]
 KAFKA_CLASSPATH = ROOT / ".stack" / "classpath" / "kafka.txt"
@@ -65,3 +68,22 @@ def rest_answers(url: str) -> bool:
         return requests.get(f"{url}/connector-plugins", timeout=2).status_code == 200
     except requests.RequestException:
         return False
+
+
+def stored_offsets(bootstrap: str, topic: str, connector: str) -> list[tuple[dict, dict]]:
+    """Every (partition, offset) Connect wrote for a connector, in order, read from a worker's offsets topic."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"t-{uuid.uuid4()}"})
+    try:
+        partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions}
+        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
+        out, read = [], dict.fromkeys(partitions, 0)
+        while any(read[p] < ends[p] for p in partitions):
+            for m in consumer.consume(500, timeout=2):
+                read[m.partition()] = m.offset() + 1
+                key = orjson.loads(m.key())
+                if key[0] == connector and m.value():
+                    out.append((key[1], orjson.loads(m.value())))
+        return out
+    finally:
+        consumer.close()

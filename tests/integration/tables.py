@@ -1,0 +1,36 @@
+"""Creating and loading DynamoDB Local tables for tests and benchmarks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+Item = dict[str, Any]
+
+
+def create_table(ddb: Any, name: str, key: Sequence[tuple[str, str]], read_capacity: int | None = None) -> None:
+    """A table keyed by (attribute, type) pairs, hash first; on-demand unless a read capacity is given."""
+    kwargs: dict[str, Any] = {"BillingMode": "PAY_PER_REQUEST"}
+    if read_capacity is not None:
+        kwargs = {"ProvisionedThroughput": {"ReadCapacityUnits": read_capacity, "WriteCapacityUnits": 1000}}
+    ddb.create_table(TableName=name, **kwargs,
+                     KeySchema=[{"AttributeName": a, "KeyType": kt} for (a, _), kt in zip(key, ("HASH", "RANGE"))],
+                     AttributeDefinitions=[{"AttributeName": a, "AttributeType": t} for a, t in key])
+
+
+def load(ddb: Any, name: str, count: int, make: Callable[[int], Item], threads: int = 4) -> None:
+    """Writes make(0..count-1) with BatchWriteItem from a few threads, retrying unprocessed items."""
+
+    def write(start: int) -> None:
+        requests = [{"PutRequest": {"Item": make(i)}} for i in range(start, min(start + 25, count))]
+        while requests:
+            answer = ddb.batch_write_item(RequestItems={name: requests})
+            requests = answer.get("UnprocessedItems", {}).get(name, [])
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(write, range(0, count, 25)))
+
+
+def scan_all(ddb: Any, name: str) -> list[Item]:
+    return [item for page in ddb.get_paginator("scan").paginate(TableName=name) for item in page["Items"]]
