@@ -14,8 +14,9 @@ def create_table(ddb: Any, name: str, key: Sequence[tuple[str, str]], read_capac
     kwargs: dict[str, Any] = {"BillingMode": "PAY_PER_REQUEST"}
     if read_capacity is not None:
         kwargs = {"ProvisionedThroughput": {"ReadCapacityUnits": read_capacity, "WriteCapacityUnits": 1000}}
+    kinds = ("HASH", "RANGE")[: len(key)]
     ddb.create_table(TableName=name, **kwargs,
-                     KeySchema=[{"AttributeName": a, "KeyType": kt} for (a, _), kt in zip(key, ("HASH", "RANGE"))],
+                     KeySchema=[{"AttributeName": a, "KeyType": kt} for (a, _), kt in zip(key, kinds, strict=True)],
                      AttributeDefinitions=[{"AttributeName": a, "AttributeType": t} for a, t in key])
 
 

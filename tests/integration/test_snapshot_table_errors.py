@@ -21,13 +21,14 @@ def test_a_table_deleted_mid_snapshot_stops_with_an_error_while_the_others_compl
         wait_until(lambda: sum(o["offset"].get("segmentCompleted") == "true" and
                                o["partition"]["tableName"] == keep for o in stack.offsets(name)) == 5,
                    120, "the other table's snapshot to complete")
+        wait_until(lambda: f"the snapshot of table {gone} stopped" in WORKER_LOG.read_text(errors="replace"), 30,
+                   "the deleted table's error in the worker log")
         status = stack.status(name)
     finally:
         stack.delete_connector(name)
     assert len(stack.read_topic(keep)) == 3000
     assert stack.topic_size(gone) < 3000
     assert status["tasks"][0]["state"] == "RUNNING"
-    assert f"the snapshot of table {gone} stopped" in WORKER_LOG.read_text(errors="replace")
 
 
 def test_a_table_missing_at_start_fails_the_task_naming_it(stack, unique):
