@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 MVN := mvn -q -B
 JAVA_SOURCES := $(shell find java_shim -name '*.java' -o -name pom.xml) stack/kafka-pom.xml stack/dynamodb-local-pom.xml
 
-.PHONY: demo test up down build venv lint bench-bridge clean
+.PHONY: demo test up down build venv lint bench-bridge bench-snapshot clean
 
 demo: up
 	$(PY) stack/demo.py
@@ -46,6 +46,9 @@ lint: venv
 
 bench-bridge: build
 	$(PY) bench/bridge.py
+
+bench-snapshot: up
+	$(PY) bench/snapshot.py
 
 clean: down
 	rm -rf .stack java_shim/*/target python_connector/jars

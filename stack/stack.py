@@ -175,6 +175,10 @@ def connect_properties() -> Path:
         "config.storage.replication.factor=1",
         "status.storage.replication.factor=1",
         "offset.flush.interval.ms=1000",
+        # Throughput: Connect's source producers default to 16 KB batches sent at once (see README).
+        "producer.batch.size=262144",
+        "producer.linger.ms=10",
+        "producer.compression.type=lz4",
         f"listeners=http://{HOST}:{CONNECT_PORT}",
         f"rest.advertised.host.name={HOST}",
         f"rest.advertised.port={CONNECT_PORT}",

@@ -35,6 +35,9 @@ def worker_properties(path: Path, bootstrap: str, port: int, group: str | None) 
         f"plugin.path={PLUGINS}",
         "plugin.discovery=service_load",
         "offset.flush.interval.ms=500",
+        "producer.batch.size=262144",
+        "producer.linger.ms=10",
+        "producer.compression.type=lz4",
     ]
     if group is None:
         lines.append(f"offset.storage.file.filename={path.parent / 'standalone.offsets'}")

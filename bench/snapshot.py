@@ -1,0 +1,203 @@
+"""Snapshot throughput: the connector end to end against what DynamoDB Local can serve a Python process.
+
+Loads 3 tables x 150,000 items of about 1 KB into the stack's DynamoDB Local (`make up` first), then in
+the same run measures items/s of:
+  (a) plain boto3: a parallel Scan (5 segments per table, one thread each) that only counts items;
+  (b) a lean reader: botocore-signed requests over urllib3, pages parsed with orjson, counting items
+      (python_connector.aws.JsonClient, the connector's own reader, without the rest of the connector);
+  (c) the connector end to end, on a fresh launched worker: from connector creation until the last
+      record is readable in Kafka.
+(c) runs on one fresh worker twice: on one table (150k items, which also warms the JVM up), then on all
+three (450k, the figure reported), and prints the worker's RSS after each: it must not grow with table
+size (the JVM heap is fixed and pre-touched so the figure shows the engine).
+
+Run: `make bench-snapshot` (or `python bench/snapshot.py --items 150000`). Tables and topics are
+deleted at the end; nothing else to reset.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import boto3
+import requests
+from botocore.credentials import Credentials
+from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka.admin import AdminClient
+
+from python_connector.aws import JsonClient
+from tests.integration.conftest import ENDPOINTS, Stack
+from tests.integration.tables import create_table, load
+from tests.integration.workers import free_port, rest_answers, start_launched, worker_properties
+
+SEGMENTS = 5
+PAYLOAD = "p" * 880
+
+
+def item(i: int) -> dict:
+    return {"pk": {"S": f"item-{i:08d}"}, "sk": {"N": str(i % 1000)}, "payload": {"S": PAYLOAD},
+            "amount": {"N": f"{i}.25"}, "flag": {"BOOL": i % 2 == 0}, "tags": {"SS": ["a", "b"]}}
+
+
+def timed(label: str, fn) -> tuple[float, int]:
+    start = time.perf_counter()
+    count = fn()
+    seconds = time.perf_counter() - start
+    print(f"{label}: {count:,} items in {seconds:.1f}s = {count / seconds:,.0f} items/s", flush=True)
+    return count / seconds, count
+
+
+def boto3_scan(endpoint: str, tables: list[str]) -> int:
+    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="bench",
+                          aws_secret_access_key="bench")
+
+    def segment(args: tuple[str, int]) -> int:
+        table, seg = args
+        count, kwargs = 0, {}
+        while True:
+            page = client.scan(TableName=table, Segment=seg, TotalSegments=SEGMENTS, Limit=1000, **kwargs)
+            count += len(page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return count
+            kwargs = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+    with ThreadPoolExecutor(len(tables) * SEGMENTS) as pool:
+        return sum(pool.map(segment, [(t, s) for t in tables for s in range(SEGMENTS)]))
+
+
+def lean_scan(endpoint: str, tables: list[str]) -> int:
+    client = JsonClient(endpoint, "us-east-1", Credentials("bench", "bench"), "DynamoDB_20120810")
+
+    def segment(args: tuple[str, int]) -> int:
+        table, seg = args
+        count, request = 0, {"TableName": table, "Segment": seg, "TotalSegments": SEGMENTS, "Limit": 1000}
+        while True:
+            page = client.call("Scan", request)
+            count += len(page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return count
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    with ThreadPoolExecutor(len(tables) * SEGMENTS) as pool:
+        return sum(pool.map(segment, [(t, s) for t in tables for s in range(SEGMENTS)]))
+
+
+def topic_total(bootstrap: str, topics: list[str]) -> int:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-{uuid.uuid4()}"})
+    try:
+        return sum(consumer.get_watermark_offsets(TopicPartition(t, 0), timeout=10)[1] for t in topics)
+    except Exception:
+        return 0
+    finally:
+        consumer.close()
+
+
+class BenchWorker:
+    """A fresh launched worker with a fixed, pre-touched heap, so its RSS shows the engine's memory."""
+
+    def __init__(self, stack: Stack, tmp: Path):
+        self.stack = stack
+        group, port = f"bench-{uuid.uuid4().hex[:8]}", free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = tmp / f"{group}.log"
+        os.environ["DDB_CDC_JVM_OPTS"] = "-Xms1g -Xmx1g -XX:+AlwaysPreTouch"
+        self.process = start_launched(worker_properties(tmp / f"{group}.properties", stack.bootstrap, port, group),
+                                      self.log)
+        deadline = time.monotonic() + 120
+        while not rest_answers(self.url):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the bench worker did not start; see {self.log}")
+            time.sleep(0.5)
+
+    def snapshot(self, name: str, tables: list[str], expected: int, suffix: str) -> float:
+        """Items/s of one snapshot, from connector creation until the last record is in <table><suffix>."""
+        config = self.stack.connector_config(",".join(tables), **{
+            "tasks.max": str(len(tables)), "poll.linger.ms": "100", "max.batch.size": "5000",
+            "dynamodb.snapshot.max.poll.records": "1000", "dynamodb.snapshot.max.rcu.percentage": "100",
+            "transforms": "run", "transforms.run.type": "org.apache.kafka.connect.transforms.RegexRouter",
+            "transforms.run.regex": "(.*)", "transforms.run.replacement": f"$1{suffix}"})
+        topics = [t + suffix for t in tables]
+        start = time.perf_counter()
+        requests.put(f"{self.url}/connectors/{name}/config", json=config, timeout=30).raise_for_status()
+        while topic_total(self.stack.bootstrap, topics) < expected:
+            time.sleep(0.2)
+        seconds = time.perf_counter() - start
+        requests.delete(f"{self.url}/connectors/{name}", timeout=30)
+        print(f"(c) connector end to end, {len(tables)} table(s): {expected:,} items in {seconds:.1f}s = "
+              f"{expected / seconds:,.0f} items/s; worker RSS now {self.rss_mb():,.0f} MB", flush=True)
+        return expected / seconds
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--items", type=int, default=150_000, help="items per table (3 tables)")
+    args = parser.parse_args()
+    if not ENDPOINTS.exists():
+        raise SystemExit("the stack is not up: run `make up`")
+    env = dict(line.split("=", 1) for line in ENDPOINTS.read_text().split())
+    stack = Stack(env["DYNAMODB_ENDPOINT"], env["KAFKA_BOOTSTRAP"], env["CONNECT_URL"])
+    ddb = stack.dynamodb()
+    run = uuid.uuid4().hex[:6]
+    tables = [f"bench_{run}_{i}" for i in range(3)]
+    started = time.perf_counter()
+    for t in tables:
+        create_table(ddb, t, [("pk", "S"), ("sk", "N")])
+    threads = [threading.Thread(target=load, args=(ddb, t, args.items, item)) for t in tables]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    print(f"loaded {3 * args.items:,} items in {time.perf_counter() - started:.0f}s (not timed below)", flush=True)
+    try:
+        boto_rate, _ = timed("(a) boto3 parallel Scan", lambda: boto3_scan(stack.dynamodb_endpoint, tables))
+        lean_rate, _ = timed("(b) lean reader (signed HTTP + orjson)", lambda: lean_scan(stack.dynamodb_endpoint,
+                                                                                        tables))
+        with tempfile.TemporaryDirectory() as tmp:
+            worker = BenchWorker(stack, Path(tmp))
+            try:
+                # The first run also warms the JVM up (its JIT compiles for a good part of a short run).
+                worker.snapshot("warm-up", tables[:1], args.items, "-one")
+                rss_one = worker.rss_mb()
+                rate = worker.snapshot("three", tables, 3 * args.items, "-three")
+                rss_three = worker.rss_mb()
+            finally:
+                worker.stop()
+    finally:
+        for t in tables:
+            ddb.delete_table(TableName=t)
+        admin = AdminClient({"bootstrap.servers": stack.bootstrap})
+        topics = [tables[0] + "-one", *(t + "-three" for t in tables)]
+        for future in admin.delete_topics(topics).values():
+            with contextlib.suppress(Exception):
+                future.result()
+    print(f"worker RSS: {rss_one:,.0f} MB after {args.items:,} items, {rss_three:,.0f} MB after "
+          f"{4 * args.items:,} items (heap fixed at 1 GB)")
+    print(f"(c)/(a) = {rate / boto_rate:.2f}")
+    print(f"RESULT snapshot ratio={rate / lean_rate:.3f} connector items/s over lean-reader items/s "
+          f"((c)/(a)={rate / boto_rate:.2f})")
+
+
+if __name__ == "__main__":
+    main()
