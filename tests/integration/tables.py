@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -35,3 +36,14 @@ def load(ddb: Any, name: str, count: int, make: Callable[[int], Item], threads: 
 
 def scan_all(ddb: Any, name: str) -> list[Item]:
     return [item for page in ddb.get_paginator("scan").paginate(TableName=name) for item in page["Items"]]
+
+
+def as_wire_json(value: Any) -> Any:
+    """A boto3 low-level item with bytes turned back into base64 text, as DynamoDB JSON carries them."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, dict):
+        return {k: as_wire_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_wire_json(v) for v in value]
+    return value

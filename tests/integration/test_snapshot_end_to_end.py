@@ -1,12 +1,12 @@
 """One table snapshotted end to end on the real stack: DynamoDB Local -> Connect -> Kafka."""
 
-import base64
 import random
 from decimal import Decimal
 
 import orjson
 
 from tests.integration.conftest import wait_until
+from tests.integration.tables import as_wire_json
 
 ITEMS = 1000
 
@@ -30,17 +30,6 @@ def mixed_item(i: int, rnd: random.Random) -> dict:
     return item
 
 
-def as_dynamodb_json(value):
-    """boto3's low-level item with bytes turned back into base64 text, as the wire carries it."""
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    if isinstance(value, dict):
-        return {k: as_dynamodb_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [as_dynamodb_json(v) for v in value]
-    return value
-
-
 def test_snapshot_emits_every_item_once_with_the_documented_envelope(stack, unique):
     table = f"snap_{unique}"
     ddb = stack.dynamodb()
@@ -56,7 +45,7 @@ def test_snapshot_emits_every_item_once_with_the_documented_envelope(stack, uniq
     stored = {}
     for page in ddb.get_paginator("scan").paginate(TableName=table):
         for item in page["Items"]:
-            stored[(item["pk"]["S"], item["sk"]["N"])] = as_dynamodb_json(item)
+            stored[(item["pk"]["S"], item["sk"]["N"])] = as_wire_json(item)
     assert len(stored) == ITEMS
 
     name = f"snapshot-{unique}"

@@ -7,15 +7,14 @@ import orjson
 
 from tests.integration.conftest import Stack, wait_until
 from tests.integration.tables import create_table, load
-from tests.integration.workers import free_port, rest_answers, start_launched, stored_offsets, worker_properties
+from tests.integration.workers import free_port, start_launched, stored_offsets, wait_for_rest, worker_properties
 
 ITEMS = 30_000
 
 
 def start_worker(props, log, url):
     worker = start_launched(props, log)
-    wait_until(lambda: worker.poll() is not None or rest_answers(url), 120, "the launched worker's REST API")
-    assert worker.poll() is None, log.read_text()[-3000:]
+    wait_for_rest(worker, url, log)
     return worker
 
 

@@ -2,8 +2,7 @@
 
 import requests
 
-from tests.integration.conftest import wait_until
-from tests.integration.workers import free_port, rest_answers, start_stock_standalone, worker_properties
+from tests.integration.workers import free_port, start_stock_standalone, wait_for_rest, worker_properties
 
 MESSAGE = "needs a Kafka Connect worker started by its launcher: `ddb-cdc worker"
 
@@ -14,8 +13,7 @@ def test_a_stock_worker_lists_the_plugin_but_refuses_the_connector_with_a_clear_
     log = tmp_path / "stock-worker.log"
     worker = start_stock_standalone(worker_properties(tmp_path / "worker.properties", stack.bootstrap, port, None), log)
     try:
-        wait_until(lambda: worker.poll() is not None or rest_answers(url), 120, "the stock worker's REST API")
-        assert worker.poll() is None, log.read_text()[-3000:]
+        wait_for_rest(worker, url, log)
         plugins = requests.get(f"{url}/connector-plugins", timeout=10).json()
         assert any(p["class"].endswith("DynamoDbCdcSourceConnector") for p in plugins)
 

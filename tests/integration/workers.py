@@ -66,6 +66,14 @@ def start_launched(properties: Path, log: Path) -> subprocess.Popen:
         stdout=log.open("wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=ROOT)
 
 
+def wait_for_rest(worker: subprocess.Popen, url: str, log: Path) -> None:
+    """Waits until the worker's REST API answers; fails with the tail of its log if it exits first."""
+    from tests.integration.conftest import wait_until
+
+    wait_until(lambda: worker.poll() is not None or rest_answers(url), 120, f"the worker's REST API at {url}")
+    assert worker.poll() is None, log.read_text()[-3000:]
+
+
 def rest_answers(url: str) -> bool:
     try:
         return requests.get(f"{url}/connector-plugins", timeout=2).status_code == 200
