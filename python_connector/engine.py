@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -11,12 +10,6 @@ from typing import Any, Protocol
 from python_connector import config as cfg
 from python_connector import connector
 from python_connector.task import SourceTaskEngine
-
-log = logging.getLogger(__name__)
-
-
-class UnknownTask(KeyError):
-    pass
 
 
 class Task(Protocol):
@@ -57,17 +50,14 @@ class Engine:
             self._tasks[handle] = task
         return handle
 
-    def _task(self, handle: str) -> Task:
-        try:
-            return self._tasks[handle]
-        except KeyError:
-            raise UnknownTask(f"no running task with handle {handle}") from None
-
     def poll(self, handle: str) -> bytearray | None:
-        return self._task(handle).poll()
+        task = self._tasks.get(handle)
+        return None if task is None else task.poll()  # None: the task was stopped while Connect polled
 
     def acknowledge(self, handle: str, batch_id: int) -> None:
-        self._task(handle).acknowledge(batch_id)
+        task = self._tasks.get(handle)
+        if task is not None:  # records of a stopped task may still be acknowledged
+            task.acknowledge(batch_id)
 
     def stop_task(self, handle: str) -> None:
         with self._lock:

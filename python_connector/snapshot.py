@@ -6,7 +6,6 @@ and Connect stores that offset only after the record is written.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -22,8 +21,6 @@ from python_connector.buffer import Group, RecordBuffer
 from python_connector.discovery import TableInfo
 from python_connector.envelope import SnapshotSource, snapshot_records
 from python_connector.pacing import ReadBudget
-
-log = logging.getLogger(__name__)
 
 
 class Outcome(Enum):

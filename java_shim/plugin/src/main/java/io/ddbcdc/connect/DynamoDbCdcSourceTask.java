@@ -60,8 +60,9 @@ public class DynamoDbCdcSourceTask extends SourceTask {
     @Override
     public void stop() {
         String h = handle;
+        handle = null;
         if (h != null) {
-            EngineAccess.stopTask(h);
+            EngineAccess.stopTask(h); // wakes a poll in progress, which then returns nothing
         }
     }
 
