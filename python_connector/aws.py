@@ -120,12 +120,14 @@ class JsonClient:
     """One AWS JSON-protocol service (``X-Amz-Target`` prefix) at one endpoint."""
 
     def __init__(self, endpoint: str, region: str, credentials: Credentials, target_prefix: str,
-                 service: str = "dynamodb", pool_size: int = 32, retry: RetryPolicy | None = None,
+                 service: str = "dynamodb", json_version: str = "1.0", pool_size: int = 32,
+                 retry: RetryPolicy | None = None,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
         self.endpoint = endpoint
         self._credentials = credentials
         self._service = service
         self._region = region
+        self._content_type = f"application/x-amz-json-{json_version}"
         self._prefix = target_prefix
         self._pool = urllib3.PoolManager(maxsize=pool_size, retries=False,
                                          timeout=urllib3.Timeout(connect=5.0, read=60.0))
@@ -154,7 +156,7 @@ class JsonClient:
 
     def _send(self, operation: str, payload: bytes) -> dict[str, Any]:
         request = AWSRequest(method="POST", url=self.endpoint + "/", data=payload, headers={
-            "Content-Type": "application/x-amz-json-1.0",
+            "Content-Type": self._content_type,
             "X-Amz-Target": f"{self._prefix}.{operation}",
         })
         # Frozen per request, as botocore does: a refresh cannot mix two key pairs in one signature.
@@ -176,3 +178,11 @@ class JsonClient:
 def dynamodb_client(config: ConnectorConfig) -> JsonClient:
     region, _ = resolve_region(config)
     return JsonClient(endpoint_for(config, region), region, resolve_credentials(config), "DynamoDB_20120810")
+
+
+def tagging_client(config: ConnectorConfig) -> JsonClient:
+    """The Resource Groups Tagging API at aws.resource.tagging.endpoint (else the region's)."""
+    region, _ = resolve_region(config)
+    endpoint = (config["aws.resource.tagging.endpoint"] or f"https://tagging.{region}.amazonaws.com").rstrip("/")
+    return JsonClient(endpoint, region, resolve_credentials(config), "ResourceGroupsTaggingAPI_20170126",
+                      service="tagging", json_version="1.1", pool_size=2)

@@ -91,6 +91,11 @@ class JavaEngine:
 
     @JOverride
     @_classified
+    def discoverTables(self, config_json: Any) -> str:
+        return _text(self._engine.discover_tables(_json(config_json)))
+
+    @JOverride
+    @_classified
     def offsetPartitions(self, config_json: Any) -> str:
         return _text(self._engine.offset_partitions(_json(config_json)))
 

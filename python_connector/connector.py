@@ -11,8 +11,8 @@ import orjson
 
 from python_connector import config as cfg
 from python_connector import offsets
-from python_connector.aws import resolve_region
-from python_connector.discovery import tables_to_capture
+from python_connector.aws import dynamodb_client, resolve_region, tagging_client
+from python_connector.discovery import discover, tables_to_capture
 from python_connector.snapshot import TableSnapshot, decide_table_snapshots
 
 log = logging.getLogger(__name__)
@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 ASSIGNMENT_KEY = "ddbcdc.task.assignment"
 SNAPSHOTS_KEY = "ddbcdc.task.snapshots"
 TASK_INDEX_KEY = "ddbcdc.task.index"
+# The table set the connector discovered, added by the shim to the configuration it passes back.
+TABLES_KEY = "ddbcdc.tables"
 
 
 class NotImplementedInThisBuild(Exception):
@@ -31,10 +33,6 @@ def refuse_unimplemented(config: cfg.ConnectorConfig) -> None:
         raise NotImplementedInThisBuild(
             f"dynamodb.table.sync.mode={config.sync_mode} needs change data capture from DynamoDB Streams, which "
             "this build does not have yet; set dynamodb.table.sync.mode=SNAPSHOT.")
-    if config["dynamodb.table.discovery.mode"] != "INCLUDELIST":
-        raise NotImplementedInThisBuild(
-            "dynamodb.table.discovery.mode=TAG is not available in this build yet; use INCLUDELIST with "
-            "dynamodb.table.includelist.")
 
 
 def start(raw: Mapping[str, str]) -> cfg.ConnectorConfig:
@@ -48,9 +46,22 @@ def start(raw: Mapping[str, str]) -> cfg.ConnectorConfig:
     return config
 
 
-def snapshot_units(config: cfg.ConnectorConfig) -> list[tuple[str, int]]:
+def discover_tables(raw: Mapping[str, str]) -> dict[str, Any]:
+    """The tables to capture now, and how often (ms) to look again: 0 when the set is fixed (INCLUDELIST)."""
+    config = cfg.parse(raw)
+    tag_mode = config["dynamodb.table.discovery.mode"] == "TAG"
+    tables = discover(config, dynamodb_client(config), tagging_client(config) if tag_mode else None)
+    return {"tables": tables, "intervalMs": config["dynamodb.table.discovery.interval.ms"] if tag_mode else 0}
+
+
+def tables_of(raw: Mapping[str, str], config: cfg.ConnectorConfig) -> list[str]:
+    """The discovered table set the shim passed back, else the configured include list."""
+    return orjson.loads(raw[TABLES_KEY]) if TABLES_KEY in raw else tables_to_capture(config)
+
+
+def snapshot_units(raw: Mapping[str, str], config: cfg.ConnectorConfig) -> list[tuple[str, int]]:
     total = config["dynamodb.snapshot.total.segments"]
-    return [(table, segment) for table in tables_to_capture(config) for segment in range(total)]
+    return [(table, segment) for table in tables_of(raw, config) for segment in range(total)]
 
 
 def assignment_of(raw: Mapping[str, str]) -> list[tuple[str, int]] | None:
@@ -68,7 +79,7 @@ def offset_partitions(raw: Mapping[str, str]) -> list[dict[str, str]]:
     """The partitions whose stored offsets a connector (all units) or a task (its units) needs."""
     units = assignment_of(raw)
     if units is None:
-        units = snapshot_units(cfg.parse(raw))
+        units = snapshot_units(raw, cfg.parse(raw))
     return [offsets.snapshot_partition(table, segment) for table, segment in units]
 
 
@@ -81,8 +92,11 @@ def split(units: Sequence[Any], max_tasks: int) -> list[list[Any]]:
 def task_configs(raw: Mapping[str, str], max_tasks: int, stored: Sequence[Mapping[str, Any]],
                  now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000) -> list[dict[str, str]]:
     config = cfg.parse(raw)
-    units = snapshot_units(config)
-    snapshots = decide_table_snapshots(tables_to_capture(config), offsets.read_segments(stored), now_ms())
+    units = snapshot_units(raw, config)
+    if not units:
+        return []  # no table matches yet: no task until one does
+    snapshots = decide_table_snapshots(tables_of(raw, config), offsets.read_segments(stored), now_ms())
     shared = orjson.dumps({t: [s.start_ms, s.count] for t, s in snapshots.items()}).decode()
-    return [{**raw, ASSIGNMENT_KEY: orjson.dumps(part).decode(), SNAPSHOTS_KEY: shared, TASK_INDEX_KEY: str(index)}
+    task_raw = {k: v for k, v in raw.items() if k != TABLES_KEY}
+    return [{**task_raw, ASSIGNMENT_KEY: orjson.dumps(part).decode(), SNAPSHOTS_KEY: shared, TASK_INDEX_KEY: str(index)}
             for index, part in enumerate(split(units, max_tasks))]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from python_connector import pacing
 from python_connector.aws import AwsError, JsonClient
-from python_connector.config import ConnectorConfig
+from python_connector.config import ConnectorConfig, parse_tag_filters
+
+log = logging.getLogger(__name__)
 
 
 class TableNotFound(Exception):
@@ -30,6 +33,50 @@ class TableInfo:
 def tables_to_capture(config: ConnectorConfig) -> list[str]:
     """The configured tables, in order, without repeats."""
     return list(dict.fromkeys(config.tables))
+
+
+def tagged_tables(tagging: JsonClient, filters: dict[str, list[str]]) -> list[str]:
+    """Names of the tables whose tags match: for every key, one of its values (tag:GetResources, paged).
+
+    Matched by name, not ARN: the tagging service's account and region need not be the DynamoDB
+    endpoint's (DynamoDB Local, for one, has no tagging API).
+    """
+    request = {"ResourceTypeFilters": ["dynamodb:table"],
+               "TagFilters": [{"Key": key, "Values": values} for key, values in filters.items()]}
+    names = []
+    while True:
+        page = tagging.call("GetResources", request)
+        names += [m["ResourceARN"].split(":table/", 1)[1] for m in page.get("ResourceTagMappingList", [])]
+        token = page.get("PaginationToken")
+        if not token:
+            return sorted(set(names))
+        request["PaginationToken"] = token
+
+
+def existing_tables(dynamodb: JsonClient) -> set[str]:
+    """Every table at the DynamoDB endpoint (ListTables, paged)."""
+    names: set[str] = set()
+    request: dict[str, str] = {}
+    while True:
+        page = dynamodb.call("ListTables", request)
+        names.update(page.get("TableNames", []))
+        if not page.get("LastEvaluatedTableName"):
+            return names
+        request["ExclusiveStartTableName"] = page["LastEvaluatedTableName"]
+
+
+def discover(config: ConnectorConfig, dynamodb: JsonClient, tagging: JsonClient | None) -> list[str]:
+    """The tables to capture now: the include list, or the tagged tables that exist at the endpoint."""
+    if config["dynamodb.table.discovery.mode"] != "TAG":
+        return tables_to_capture(config)
+    assert tagging is not None
+    tagged = tagged_tables(tagging, parse_tag_filters(config["dynamodb.table.tag.filters"]))
+    present = existing_tables(dynamodb)
+    missing = [t for t in tagged if t not in present]
+    if missing:
+        log.warning("Tables %s match dynamodb.table.tag.filters but do not exist at %s; they are skipped",
+                    ", ".join(missing), dynamodb.endpoint)
+    return [t for t in tagged if t in present]
 
 
 def describe(client: JsonClient, table: str) -> TableInfo:

@@ -35,6 +35,9 @@ class Engine:
     def start_connector(self, raw: Mapping[str, str]) -> None:
         connector.start(raw)
 
+    def discover_tables(self, raw: Mapping[str, str]) -> dict[str, Any]:
+        return connector.discover_tables(raw)
+
     def offset_partitions(self, raw: Mapping[str, str]) -> list[dict[str, str]]:
         return connector.offset_partitions(raw)
 

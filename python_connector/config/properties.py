@@ -133,6 +133,11 @@ PROPERTIES: tuple[Property, ...] = (
     _p("dynamodb.table.tag.filters", "STRING", None, "HIGH", DYNAMODB_GROUP, "Table tag filters",
        "Semicolon-separated <tag-key>:<value-1>,<value-2> pairs, e.g. key1:v1,v2;key2:v3. A table matches when, "
        "for every key listed, its tag has one of the listed values."),
+    _p("dynamodb.table.discovery.interval.ms", "LONG", 60000, "LOW", DYNAMODB_GROUP, "Table discovery interval (ms)",
+       "(Self-managed only.) With dynamodb.table.discovery.mode=TAG: how often, in milliseconds, the tag filters "
+       "are evaluated again, in [1000, 86400000]. A newly matching table starts by the sync mode; a table that "
+       "stops matching stops being read and keeps its offsets. Shorter finds tables sooner, at one "
+       "tag:GetResources and one dynamodb:ListTables call per interval.", minimum=1000, maximum=86_400_000),
     _p("dynamodb.table.includelist", "STRING", None, "HIGH", DYNAMODB_GROUP, "Tables include list",
        "Comma-separated DynamoDB table names to capture. Required if dynamodb.table.discovery.mode is INCLUDELIST."),
     _p("max.batch.size", "INT", 1000, "MEDIUM", DYNAMODB_GROUP, "Maximum batch size",

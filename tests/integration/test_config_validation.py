@@ -48,6 +48,8 @@ BAD = {
     "aws.resource.tagging.endpoint": ({**TAG, "aws.resource.tagging.endpoint": "tagging"}, "must be an http(s) URL"),
     "dynamodb.table.tag.filters": ({**TAG, "dynamodb.table.tag.filters": "env=prod"}, "<tag-key>:<value-1>"),
     "dynamodb.table.includelist": ({"dynamodb.table.includelist": "ok_table, x"}, "Invalid table name(s)"),
+    "dynamodb.table.discovery.interval.ms": ({"dynamodb.table.discovery.interval.ms": "10"},
+                                             "must be in [1000, 86400000]"),
     "max.batch.size": ({"max.batch.size": "10001"}, "must be in [100, 10000], got 10001"),
     "poll.linger.ms": ({"poll.linger.ms": "soon"}, "must be a whole number, got 'soon'"),
     "dynamodb.snapshot.max.poll.records": ({"dynamodb.snapshot.max.poll.records": "0"}, "must be in [1, ...]"),

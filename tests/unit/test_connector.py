@@ -33,9 +33,18 @@ def test_offset_partitions_of_a_task_are_its_own_segments():
 @pytest.mark.parametrize(("setting", "message"), [
     ({"dynamodb.table.sync.mode": "CDC"}, "set dynamodb.table.sync.mode=SNAPSHOT"),
     ({"dynamodb.table.sync.mode": "SNAPSHOT_CDC"}, "set dynamodb.table.sync.mode=SNAPSHOT"),
-    ({"dynamodb.table.discovery.mode": "TAG", "aws.resource.tagging.endpoint": "http://x",
-      "dynamodb.table.tag.filters": "a:b"}, "use INCLUDELIST"),
 ])
 def test_features_this_build_lacks_are_refused_at_start_not_ignored(setting, message):
     with pytest.raises(connector.NotImplementedInThisBuild, match=message):
         connector.start({**RAW, **setting})
+
+
+def test_the_discovered_table_set_replaces_the_include_list_and_is_not_passed_to_tasks():
+    raw = {**RAW, connector.TABLES_KEY: '["ccc"]'}
+    configs = connector.task_configs(raw, 10, [], now_ms=lambda: 1)
+    assert sorted(u for c in configs for u in connector.assignment_of(c)) == [("ccc", s) for s in range(5)]
+    assert all(connector.TABLES_KEY not in c for c in configs)
+
+
+def test_no_matching_table_means_no_task():
+    assert connector.task_configs({**RAW, connector.TABLES_KEY: "[]"}, 3, [], now_ms=lambda: 1) == []

@@ -20,6 +20,9 @@ public interface Engine {
     /** Checks a connector's configuration as it starts; fails for one this build cannot run. */
     void startConnector(String configJson);
 
+    /** The tables to capture now: JSON {"tables": [names], "intervalMs": how often to ask again, 0 = never}. */
+    String discoverTables(String configJson);
+
     /** The source partitions (JSON list of maps) whose stored offsets the caller should read. */
     String offsetPartitions(String configJson);
 

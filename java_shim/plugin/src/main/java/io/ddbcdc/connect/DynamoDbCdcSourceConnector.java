@@ -6,11 +6,16 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.config.Config;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigValue;
 import org.apache.kafka.connect.connector.Task;
 import org.apache.kafka.connect.source.SourceConnector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Amazon DynamoDB CDC source. A thin shim: the property table, validation and the task split
@@ -19,7 +24,13 @@ import org.apache.kafka.connect.source.SourceConnector;
 public class DynamoDbCdcSourceConnector extends SourceConnector {
     static final String VERSION = readVersion();
 
+    private static final Logger LOG = LoggerFactory.getLogger(DynamoDbCdcSourceConnector.class);
+    /** Where the discovered table set travels back to the engine, as a JSON list. */
+    static final String TABLES_KEY = "ddbcdc.tables";
+
     private Map<String, String> props;
+    private volatile List<String> tables = List.of();
+    private ScheduledExecutorService discovery;
 
     @Override
     public String version() {
@@ -29,7 +40,56 @@ public class DynamoDbCdcSourceConnector extends SourceConnector {
     @Override
     public void start(Map<String, String> props) {
         this.props = Map.copyOf(props);
-        EngineAccess.startConnector(OffsetsJson.write(this.props)); // fails at once on a worker without the engine
+        String configJson = OffsetsJson.write(this.props);
+        EngineAccess.startConnector(configJson); // fails at once on a worker without the engine
+        Discovered found = discover(configJson);
+        tables = found.tables();
+        LOG.info("Connector {} captures tables {}", props.get("name"), tables);
+        if (found.intervalMs() > 0) {
+            discovery = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "ddbcdc-discovery-" + props.get("name"));
+                t.setDaemon(true);
+                return t;
+            });
+            discovery.scheduleWithFixedDelay(() -> rediscover(configJson), found.intervalMs(), found.intervalMs(),
+                    TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private record Discovered(List<String> tables, long intervalMs) {
+    }
+
+    private static Discovered discover(String configJson) {
+        Map<String, Object> answer = OffsetsJson.read(EngineAccess.discoverTables(configJson), new TypeReference<>() {
+        });
+        @SuppressWarnings("unchecked")
+        List<String> names = (List<String>) answer.get("tables");
+        return new Discovered(List.copyOf(names), ((Number) answer.get("intervalMs")).longValue());
+    }
+
+    /** Asks Connect for new task configurations when the table set changed; a failed look keeps the old set. */
+    private void rediscover(String configJson) {
+        try {
+            List<String> now = discover(configJson).tables();
+            if (!now.equals(tables)) {
+                List<String> gone = tables.stream().filter(t -> !now.contains(t)).toList();
+                List<String> added = now.stream().filter(t -> !tables.contains(t)).toList();
+                LOG.info("Connector {}: tables now matching {}; no longer read (offsets kept) {}; reconfiguring tasks",
+                        props.get("name"), added, gone);
+                tables = now;
+                context().requestTaskReconfiguration();
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("Connector {}: table discovery failed, keeping tables {}: {}", props.get("name"), tables,
+                    e.getMessage());
+        }
+    }
+
+    /** The configuration with the current table set, as the engine reads it back. */
+    private String configWithTables() {
+        Map<String, String> withTables = new HashMap<>(props);
+        withTables.put(TABLES_KEY, OffsetsJson.write(tables));
+        return OffsetsJson.write(withTables);
     }
 
     @Override
@@ -39,7 +99,7 @@ public class DynamoDbCdcSourceConnector extends SourceConnector {
 
     @Override
     public List<Map<String, String>> taskConfigs(int maxTasks) {
-        String configJson = OffsetsJson.write(props);
+        String configJson = configWithTables();
         String stored = OffsetsJson.readStored(configJson, context().offsetStorageReader());
         return OffsetsJson.read(EngineAccess.taskConfigs(configJson, maxTasks, stored), new TypeReference<>() {
         });
@@ -47,6 +107,9 @@ public class DynamoDbCdcSourceConnector extends SourceConnector {
 
     @Override
     public void stop() {
+        if (discovery != null) {
+            discovery.shutdownNow();
+        }
     }
 
     /** The property table from the engine; empty on a worker without it (validate() then says why). */

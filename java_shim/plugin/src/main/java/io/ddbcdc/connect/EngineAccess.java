@@ -43,6 +43,10 @@ final class EngineAccess {
         });
     }
 
+    static String discoverTables(String configJson) {
+        return call("discoverTables", e -> e.discoverTables(configJson));
+    }
+
     static String offsetPartitions(String configJson) {
         return call("offsetPartitions", e -> e.offsetPartitions(configJson));
     }
