@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 MVN := mvn -q -B
 JAVA_SOURCES := $(shell find java_shim -name '*.java' -o -name pom.xml) stack/kafka-pom.xml stack/dynamodb-local-pom.xml
 
-.PHONY: demo test up down build venv lint bench-bridge bench-snapshot clean
+.PHONY: demo test up down build venv package lint bench-bridge bench-snapshot clean
 
 demo: up
 	$(PY) stack/demo.py
@@ -41,6 +41,10 @@ build: venv .stack/.built
 	$(MVN) -f stack/dynamodb-local-pom.xml dependency:build-classpath -Dmdep.outputFile=$(CURDIR)/.stack/classpath/dynamodb-local.txt
 	touch $@
 
+# The Connect plugin archive (Confluent Hub layout) and the engine wheel, under dist/.
+package: build
+	$(PY) packaging/package.py
+
 lint: venv
 	$(VENV)/bin/ruff check .
 
@@ -51,4 +55,4 @@ bench-snapshot: up
 	$(PY) bench/snapshot.py
 
 clean: down
-	rm -rf .stack java_shim/*/target python_connector/jars
+	rm -rf .stack java_shim/*/target python_connector/jars dist

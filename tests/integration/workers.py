@@ -25,14 +25,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def worker_properties(path: Path, bootstrap: str, port: int, group: str | None) -> Path:
+def worker_properties(path: Path, bootstrap: str, port: int, group: str | None, plugins: Path = PLUGINS) -> Path:
     """A worker config on its own REST port; distributed (own group and topics) unless group is None."""
     lines = [
         f"bootstrap.servers={bootstrap}",
         "key.converter=org.apache.kafka.connect.json.JsonConverter",
         "value.converter=org.apache.kafka.connect.json.JsonConverter",
         f"listeners=http://127.0.0.1:{port}",
-        f"plugin.path={PLUGINS}",
+        f"plugin.path={plugins}",
         "plugin.discovery=service_load",
         "offset.flush.interval.ms=500",
         "producer.batch.size=262144",
@@ -57,13 +57,15 @@ def start_stock_standalone(properties: Path, log: Path) -> subprocess.Popen:
         stdout=log.open("wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 
-def start_launched(properties: Path, log: Path) -> subprocess.Popen:
-    """A distributed worker hosted by our launcher, as `ddb-cdc worker` runs it."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def start_launched(properties: Path, log: Path, launcher: list[str] | None = None) -> subprocess.Popen:
+    """A distributed worker hosted by our launcher: this checkout's, or an installed `ddb-cdc` command."""
+    if launcher is None:
+        command, env, cwd = [sys.executable, "-m", "python_connector"], {**os.environ, "PYTHONPATH": str(ROOT)}, ROOT
+    else:
+        command, env, cwd = launcher, {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, properties.parent
     return subprocess.Popen(
-        [sys.executable, "-m", "python_connector", "worker", str(properties), "--classpath",
-         KAFKA_CLASSPATH.read_text().strip()],
-        stdout=log.open("wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=ROOT)
+        [*command, "worker", str(properties), "--classpath", KAFKA_CLASSPATH.read_text().strip()],
+        stdout=log.open("wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
 
 
 def wait_for_rest(worker: subprocess.Popen, url: str, log: Path) -> None:

@@ -1,0 +1,49 @@
+"""The packaged plugin installs like any Connect plugin: archive into a fresh plugin.path, wheel into a fresh
+virtualenv, and a connector runs from them."""
+
+import subprocess
+import sys
+import zipfile
+
+import requests
+
+from tests.integration.conftest import ROOT, Stack, wait_until
+from tests.integration.tables import create_table, load
+from tests.integration.workers import free_port, start_launched, wait_for_rest, worker_properties
+
+
+def test_the_archive_and_wheel_install_into_a_fresh_worker_and_run_a_connector(stack, unique, tmp_path):
+    subprocess.run([sys.executable, str(ROOT / "packaging" / "package.py")], check=True, capture_output=True)
+    archive = next((ROOT / "dist").glob("ddbcdc-dynamodb-cdc-source-*.zip"))
+    wheel = next((ROOT / "dist").glob("ddb_cdc_connect-*.whl"))
+    plugins = tmp_path / "plugins"
+    with zipfile.ZipFile(archive) as zf:
+        zf.extractall(plugins)
+    (unpacked,) = plugins.iterdir()
+    assert {p.name for p in unpacked.iterdir()} == {"manifest.json", "lib", "doc", "etc"}
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(wheel)], check=True)
+
+    table = f"packaged_{unique}"
+    ddb = stack.dynamodb()
+    create_table(ddb, table, [("id", "S")])
+    load(ddb, table, 30, lambda i: {"id": {"S": f"k{i}"}})
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "worker.log"
+    props = worker_properties(tmp_path / "worker.properties", stack.bootstrap, port, f"pkg-{unique}", plugins)
+    # The installed command, run outside the checkout: the engine can only come from the wheel.
+    worker = start_launched(props, log, launcher=[str(venv / "bin" / "ddb-cdc")])
+    try:
+        wait_for_rest(worker, url, log)
+        plugins_listed = requests.get(f"{url}/connector-plugins", timeout=10).json()
+        assert {"class": "io.ddbcdc.connect.DynamoDbCdcSourceConnector", "type": "source",
+                "version": "0.1.0"} in plugins_listed
+        Stack(stack.dynamodb_endpoint, stack.bootstrap, url).create_connector("packaged",
+                                                                              stack.connector_config(table))
+        wait_until(lambda: stack.topic_size(table) == 30, 60, "the snapshot through the installed plugin")
+    finally:
+        worker.terminate()
+        worker.wait(60)
