@@ -12,8 +12,9 @@ import orjson
 from python_connector import config as cfg
 from python_connector import offsets
 from python_connector.aws import dynamodb_client, resolve_region, tagging_client
-from python_connector.discovery import discover, tables_to_capture
+from python_connector.discovery import TableNotFound, describe, discover, tables_to_capture
 from python_connector.snapshot import TableSnapshot, decide_table_snapshots
+from python_connector.streams import StreamNotUsable, list_shards, stream_of, streams_client
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +30,10 @@ class NotImplementedInThisBuild(Exception):
 
 
 def refuse_unimplemented(config: cfg.ConnectorConfig) -> None:
-    if config.sync_mode != "SNAPSHOT":
+    if config.sync_mode == "SNAPSHOT_CDC":
         raise NotImplementedInThisBuild(
-            f"dynamodb.table.sync.mode={config.sync_mode} needs change data capture from DynamoDB Streams, which "
-            "this build does not have yet; set dynamodb.table.sync.mode=SNAPSHOT.")
+            "dynamodb.table.sync.mode=SNAPSHOT_CDC (the hand-over from snapshot to stream) is not in this build "
+            "yet; set dynamodb.table.sync.mode=SNAPSHOT or CDC.")
 
 
 def start(raw: Mapping[str, str]) -> cfg.ConnectorConfig:
@@ -59,9 +60,18 @@ def tables_of(raw: Mapping[str, str], config: cfg.ConnectorConfig) -> list[str]:
     return orjson.loads(raw[TABLES_KEY]) if TABLES_KEY in raw else tables_to_capture(config)
 
 
-def snapshot_units(raw: Mapping[str, str], config: cfg.ConnectorConfig) -> list[tuple[str, int]]:
-    total = config["dynamodb.snapshot.total.segments"]
-    return [(table, segment) for table in tables_of(raw, config) for segment in range(total)]
+STREAM = -1  # the segment number of a unit that is a table's stream rather than a scan segment
+
+
+def units_of(raw: Mapping[str, str], config: cfg.ConnectorConfig) -> list[tuple[str, int]]:
+    """The work: (table, segment) scan segments for a snapshot, (table, STREAM) for change data capture."""
+    tables = tables_of(raw, config)
+    units = []
+    if config.sync_mode in ("SNAPSHOT", "SNAPSHOT_CDC"):
+        units += [(t, segment) for t in tables for segment in range(config["dynamodb.snapshot.total.segments"])]
+    if config.sync_mode in ("CDC", "SNAPSHOT_CDC"):
+        units += [(t, STREAM) for t in tables]
+    return units
 
 
 def assignment_of(raw: Mapping[str, str]) -> list[tuple[str, int]] | None:
@@ -76,11 +86,23 @@ def snapshots_of(raw: Mapping[str, str]) -> dict[str, TableSnapshot]:
 
 
 def offset_partitions(raw: Mapping[str, str]) -> list[dict[str, str]]:
-    """The partitions whose stored offsets a connector (all units) or a task (its units) needs."""
+    """The partitions whose stored offsets a connector (its snapshot segments) or a task (its units, and the
+    current shards of its streams) needs."""
+    config = cfg.parse(raw)
     units = assignment_of(raw)
     if units is None:
-        units = snapshot_units(raw, cfg.parse(raw))
-    return [offsets.snapshot_partition(table, segment) for table, segment in units]
+        return [offsets.snapshot_partition(t, s) for t, s in units_of(raw, config) if s != STREAM]
+    out = [offsets.snapshot_partition(t, s) for t, s in units if s != STREAM]
+    stream_tables = [t for t, s in units if s == STREAM]
+    if stream_tables:
+        dynamodb, streams = dynamodb_client(config), streams_client(config)
+        for table in stream_tables:
+            try:
+                arn = stream_of(describe(dynamodb, table).description).arn
+            except (StreamNotUsable, TableNotFound):
+                continue  # the task reports it when it starts that table
+            out += [offsets.shard_partition(table, shard.id) for shard in list_shards(streams, arn)]
+    return out
 
 
 def split(units: Sequence[Any], max_tasks: int) -> list[list[Any]]:
@@ -92,7 +114,7 @@ def split(units: Sequence[Any], max_tasks: int) -> list[list[Any]]:
 def task_configs(raw: Mapping[str, str], max_tasks: int, stored: Sequence[Mapping[str, Any]],
                  now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000) -> list[dict[str, str]]:
     config = cfg.parse(raw)
-    units = snapshot_units(raw, config)
+    units = units_of(raw, config)
     if not units:
         return []  # no table matches yet: no task until one does
     snapshots = decide_table_snapshots(tables_of(raw, config), offsets.read_segments(stored), now_ms())

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from python_connector import pacing
 from python_connector.aws import AwsError, JsonClient
@@ -28,6 +29,7 @@ class TableInfo:
     item_count: int = 0  # DynamoDB's estimate, refreshed about every six hours
     read_capacity: float = 0.0  # read units per second the table can serve (see pacing)
     units_per_item: float = pacing.DEFAULT_ITEM_BYTES * pacing.UNITS_PER_BYTE
+    description: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # DescribeTable's answer
 
 
 def tables_to_capture(config: ConnectorConfig) -> list[str]:
@@ -91,7 +93,7 @@ def describe(client: JsonClient, table: str) -> TableInfo:
     key = tuple((k["AttributeName"], types[k["AttributeName"]]) for k in ordered)
     return TableInfo(name=table, key=key, item_count=int(answer.get("ItemCount", 0)),
                      read_capacity=pacing.table_capacity(answer, lambda: table_max_read_units(client)),
-                     units_per_item=pacing.units_per_item_estimate(answer))
+                     units_per_item=pacing.units_per_item_estimate(answer), description=answer)
 
 
 def table_max_read_units(client: JsonClient) -> float:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import orjson
@@ -23,6 +24,9 @@ from python_connector import offsets, wire
 from python_connector.discovery import TableInfo
 
 Item = dict[str, dict[str, Any]]
+
+# The source operation of a stream record -> the envelope's op.
+OPS = MappingProxyType({"INSERT": b"c", "MODIFY": b"u", "REMOVE": b"d"})
 
 
 @dataclass(frozen=True)
@@ -39,7 +43,6 @@ class SnapshotSource:
         return {
             "table": self.table.name,
             "topic": self.table.name,
-            "op": "r",
             "syncMode": "SNAPSHOT",
             "tsNs": ts_ns,
             "snapshotStartTime": self.start_ms,
@@ -65,5 +68,56 @@ def snapshot_records(items: Sequence[Item], key: Sequence[tuple[str, str]], ts_n
     out = []
     for item in items:
         key_values = [item[name][type_].encode() for name, type_ in key]
-        out.append(wire.record(ts_ns, None, key_values, None, dumps(item), dumps(item_key(item, key))))
+        out.append(wire.record(ts_ns, b"r", None, key_values, None, dumps(item), dumps(item_key(item, key))))
+    return out
+
+
+@dataclass(frozen=True)
+class StreamSource:
+    """What all records read from one stream shard share."""
+
+    table: TableInfo
+    shard: str
+
+    def header(self, ts_ns: int) -> dict[str, Any]:
+        return {
+            "table": self.table.name,
+            "topic": self.table.name,
+            "syncMode": "CDC",
+            "tsNs": ts_ns,
+            "snapshotStartTime": None,
+            "snapshotCount": None,
+            "segment": None,
+            "totalSegments": None,
+            "shardId": self.shard,
+            "key": [list(k) for k in self.table.key],
+            "partition": offsets.shard_partition(self.table.name, self.shard),
+            "offset": offsets.shard_offset(),
+            "positionField": offsets.SEQUENCE_FIELD,
+        }
+
+
+def created_ms(record: dict[str, Any]) -> int:
+    """ApproximateCreationDateTime (epoch seconds, a JSON number) in milliseconds, exactly."""
+    return round(record["dynamodb"]["ApproximateCreationDateTime"] * 1000)
+
+
+def change_records(records: Sequence[dict[str, Any]], key: Sequence[tuple[str, str]]) -> list[bytes]:
+    """One wire record per stream record: op from the event, images as before/after, sequence as position.
+
+    An image the stream does not carry (NEW_IMAGE, OLD_IMAGE, KEYS_ONLY views) is replaced by the item's
+    key where the envelope needs a document: ``after`` of c and u, ``before`` of d.
+    """
+    dumps = orjson.dumps
+    out = []
+    for r in records:
+        change = r["dynamodb"]
+        op = OPS[r["eventName"]]
+        keys = change["Keys"]
+        old, new = change.get("OldImage"), change.get("NewImage")
+        before = dumps(old or keys) if op == b"d" else (dumps(old) if old else None)
+        after = None if op == b"d" else dumps(new or keys)
+        sequence = change["SequenceNumber"].encode()
+        out.append(wire.record(created_ms(r) * 1_000_000, op, sequence,
+                               [keys[name][type_].encode() for name, type_ in key], before, after, sequence))
     return out

@@ -12,6 +12,14 @@ committed: a resumed Scan passes it as ExclusiveStartKey and continues right aft
 nothing is skipped and only records Connect had not yet committed are read again.
 ``segmentCompleted`` is "true" on the segment's last record; that segment is never read again.
 ``snapshotCount`` is the snapshot generation of the table (1 for the first snapshot).
+
+Per stream shard, the position change data capture resumes from (Connect's offsets are the store)::
+
+    partition {"tableName": "orders", "shardId": "shardId-00000001719827428220-04b3c3e0"}
+    offset    {"sequenceNumber": "000000000000000000247", "shardEnded": "false"}
+
+``sequenceNumber`` is that of the last change whose record Connect committed; a restarted reader asks
+for an iterator AFTER_SEQUENCE_NUMBER it. ``shardEnded`` is "true" on the last record of a closed shard.
 """
 
 from __future__ import annotations
@@ -23,6 +31,9 @@ from typing import Any
 POSITION_FIELD = "exclusiveStartKey"
 COMPLETED_FIELD = "segmentCompleted"
 SEGMENT_DONE: Mapping[str, str] = {COMPLETED_FIELD: "true"}
+SEQUENCE_FIELD = "sequenceNumber"
+SHARD_ENDED_FIELD = "shardEnded"
+SHARD_DONE: Mapping[str, str] = {SHARD_ENDED_FIELD: "true"}
 
 
 def snapshot_partition(table: str, segment: int) -> dict[str, str]:
@@ -38,6 +49,33 @@ def snapshot_offset(table: str, segment: int, total_segments: int, count: int, s
         "totalSegments": str(total_segments),
         COMPLETED_FIELD: "false",
     }
+
+
+def shard_partition(table: str, shard: str) -> dict[str, str]:
+    return {"tableName": table, "shardId": shard}
+
+
+def shard_offset() -> dict[str, str]:
+    return {SHARD_ENDED_FIELD: "false"}
+
+
+@dataclass(frozen=True)
+class ShardProgress:
+    """What a stored shard offset says: the last committed sequence number, and whether the shard ended."""
+
+    sequence_number: str
+    ended: bool
+
+
+def read_shards(stored: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], ShardProgress]:
+    """The shard entries of a stored-offsets list, by (table, shard)."""
+    out = {}
+    for entry in stored:
+        partition, offset = entry["partition"], entry["offset"]
+        if set(partition) == {"tableName", "shardId"}:
+            out[(partition["tableName"], partition["shardId"])] = ShardProgress(
+                offset[SEQUENCE_FIELD], str(offset.get(SHARD_ENDED_FIELD)) == "true")
+    return out
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""One Connect task's engine: its snapshot readers, the buffer they fill, and poll/acknowledge."""
+"""One Connect task's engine: its snapshot and stream readers, the buffer they fill, and poll/acknowledge."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from python_connector import cdc, connector, javatime, offsets, pacing, snapshot, wire
 from python_connector import config as cfg
-from python_connector import connector, offsets, pacing, snapshot, wire
 from python_connector.aws import JsonClient, dynamodb_client
 from python_connector.buffer import RecordBuffer
-from python_connector.discovery import describe
+from python_connector.discovery import TableInfo, describe
 from python_connector.progress import SnapshotProgress
+from python_connector.streams import StreamNotUsable, stream_of, streams_client
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ class SourceTaskEngine:
         self.name = f"{raw.get('name', '?')}-{raw.get(connector.TASK_INDEX_KEY, '?')}"
         self._raw = raw
         self._stored = offsets.read_segments(stored)
+        self._stored_raw = stored
         self._client_factory = client_factory
         self._clock_ns = clock_ns
         self._max_batch = self.config["max.batch.size"]
@@ -47,52 +49,87 @@ class SourceTaskEngine:
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._tables: set[str] = set()
-        self._failed_tables: dict[str, snapshot.SnapshotError] = {}
+        self._failed_tables: dict[str, Exception] = {}
         self._progress: SnapshotProgress | None = None
 
     def start(self) -> None:
         client = self._client_factory(self.config)
         assignment = connector.assignment_of(self._raw) or []
-        total = self.config["dynamodb.snapshot.total.segments"]
         tables = {t: describe(client, t) for t in dict.fromkeys(t for t, _ in assignment)}
         self._tables = set(tables)
-        plans = snapshot.plan(tables, assignment, total, connector.snapshots_of(self._raw), self._stored)
-        mine = Counter(t for t, _ in assignment)
-        budgets = {t: pacing.ReadBudget(pacing.task_budget(info.read_capacity,
+        segments = [(t, s) for t, s in assignment if s != connector.STREAM]
+        if segments:
+            self._start_snapshot(client, tables, segments)
+        streamed = [t for t, s in assignment if s == connector.STREAM]
+        if streamed:
+            self._start_cdc({t: tables[t] for t in streamed})
+
+    def _start_snapshot(self, client: JsonClient, tables: Mapping[str, TableInfo],
+                        segments: Sequence[tuple[str, int]]) -> None:
+        total = self.config["dynamodb.snapshot.total.segments"]
+        plans = snapshot.plan(tables, segments, total, connector.snapshots_of(self._raw), self._stored)
+        mine = Counter(t for t, _ in segments)
+        budgets = {t: pacing.ReadBudget(pacing.task_budget(tables[t].read_capacity,
                                                            self.config["dynamodb.snapshot.max.rcu.percentage"],
-                                                           mine[t], total))
-                   for t, info in tables.items()}
-        self._progress = SnapshotProgress(self.name, {t: info.item_count * mine[t] // total
-                                                      for t, info in tables.items()})
+                                                           n, total))
+                   for t, n in mine.items()}
+        self._progress = SnapshotProgress(self.name, {t: tables[t].item_count * n // total for t, n in mine.items()})
         for t, budget in budgets.items():
             log.info("%s: snapshot of %s, segments %s of %d (%d already completed), at most %.1f read units/s",
-                     self.name, t, sorted(s for table, s in assignment if table == t), total,
+                     self.name, t, sorted(s for table, s in segments if table == t), total,
                      sum(p.skip for p in plans if p.source.table.name == t), budget.units_per_s)
         for plan in plans:
-            thread = threading.Thread(target=self._scan, args=(client, plan, budgets[plan.source.table.name]),
-                                      daemon=True,
-                                      name=f"ddbcdc-scan-{plan.source.table.name}-{plan.source.segment}")
-            self._threads.append(thread)
-            thread.start()
+            self._spawn(f"ddbcdc-scan-{plan.source.table.name}-{plan.source.segment}", plan.source.table.name,
+                        lambda plan=plan: snapshot.scan_segment(
+                            client, plan, self._buffer, self.config["dynamodb.snapshot.max.poll.records"],
+                            budgets[plan.source.table.name], self._stopped, self._progress_add, self._clock_ns))
 
-    def _scan(self, client: JsonClient, plan: snapshot.SegmentPlan, budget: pacing.ReadBudget) -> None:
-        assert self._progress is not None
-        try:
-            outcome = snapshot.scan_segment(client, plan, self._buffer,
-                                            self.config["dynamodb.snapshot.max.poll.records"], budget, self._stopped,
-                                            self._progress.add, self._clock_ns)
-            log.debug("%s: segment %s/%d %s", self.name, plan.source.table.name, plan.source.segment, outcome.value)
-        except snapshot.SnapshotError as e:
-            self._table_failed(e)
+    def _start_cdc(self, tables: Mapping[str, TableInfo]) -> None:
+        streams = streams_client(self.config)
+        kind = self.config["dynamodb.cdc.initial.stream.position"]
+        at_ms = (javatime.parse_epoch_ms(self.config["cdc.start.position.timestamp"],
+                                         self.config["cdc.start.position.timestamp.format"])
+                 if kind == "AT_TIMESTAMP" else None)
+        shards = offsets.read_shards(self._stored_raw)
+        for table, info in tables.items():
+            try:
+                stream = stream_of(info.description)
+            except StreamNotUsable as e:
+                self._table_failed(table, e)
+                continue
+            stored = {shard: p for (t, shard), p in shards.items() if t == table}
+            log.info("%s: change data capture of %s from stream %s (%s), %s", self.name, table, stream.arn,
+                     stream.view_type, f"{len(stored)} shard position(s) stored" if stored else f"starting at {kind}")
+            reader = cdc.TableStreamReader(streams, info, stream, cdc.InitialPosition(kind, at_ms), stored,
+                                           self._buffer, self.config["dynamodb.cdc.max.poll.records"],
+                                           self._stopped, clock_ns=self._clock_ns)
+            self._spawn(f"ddbcdc-stream-{table}", table, reader.run)
 
-    def _table_failed(self, error: snapshot.SnapshotError) -> None:
-        """A table's snapshot stops with its error logged; the task fails only when all its tables have."""
+    def _progress_add(self, table: str, items: int) -> None:
+        if self._progress is not None:
+            self._progress.add(table, items)
+
+    def _spawn(self, name: str, table: str, body: Callable[[], Any]) -> None:
+        """Runs a reader in its own thread; its failure stops its table only."""
+
+        def run() -> None:
+            try:
+                body()
+            except (snapshot.SnapshotError, cdc.CdcError) as e:
+                self._table_failed(table, e)
+
+        thread = threading.Thread(target=run, daemon=True, name=name)
+        self._threads.append(thread)
+        thread.start()
+
+    def _table_failed(self, table: str, error: Exception) -> None:
+        """A table stops with its error logged; the task fails only when all its tables have."""
         with self._lock:
-            first = error.table not in self._failed_tables
-            self._failed_tables.setdefault(error.table, error)
+            first = table not in self._failed_tables
+            self._failed_tables.setdefault(table, error)
             all_failed = set(self._failed_tables) >= self._tables
         if first:
-            log.error("%s: the snapshot of table %s stopped; the other tables go on: %s", self.name, error.table, error)
+            log.error("%s: table %s stopped; the other tables go on: %s", self.name, table, error)
         if all_failed:
             self._buffer.fail(AllTablesFailed("; ".join(str(e) for e in self._failed_tables.values())))
 

@@ -10,11 +10,15 @@ from typing import Any
 Item = dict[str, Any]
 
 
-def create_table(ddb: Any, name: str, key: Sequence[tuple[str, str]], read_capacity: int | None = None) -> None:
-    """A table keyed by (attribute, type) pairs, hash first; on-demand unless a read capacity is given."""
+def create_table(ddb: Any, name: str, key: Sequence[tuple[str, str]], read_capacity: int | None = None,
+                 stream_view: str | None = None) -> None:
+    """A table keyed by (attribute, type) pairs, hash first; on-demand unless a read capacity is given; with a
+    stream of that view type if one is given."""
     kwargs: dict[str, Any] = {"BillingMode": "PAY_PER_REQUEST"}
     if read_capacity is not None:
         kwargs = {"ProvisionedThroughput": {"ReadCapacityUnits": read_capacity, "WriteCapacityUnits": 1000}}
+    if stream_view is not None:
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream_view}
     kinds = ("HASH", "RANGE")[: len(key)]
     ddb.create_table(TableName=name, **kwargs,
                      KeySchema=[{"AttributeName": a, "KeyType": kt} for (a, _), kt in zip(key, kinds, strict=True)],

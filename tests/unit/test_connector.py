@@ -31,8 +31,7 @@ def test_offset_partitions_of_a_task_are_its_own_segments():
 
 
 @pytest.mark.parametrize(("setting", "message"), [
-    ({"dynamodb.table.sync.mode": "CDC"}, "set dynamodb.table.sync.mode=SNAPSHOT"),
-    ({"dynamodb.table.sync.mode": "SNAPSHOT_CDC"}, "set dynamodb.table.sync.mode=SNAPSHOT"),
+    ({"dynamodb.table.sync.mode": "SNAPSHOT_CDC"}, "set dynamodb.table.sync.mode=SNAPSHOT or CDC"),
 ])
 def test_features_this_build_lacks_are_refused_at_start_not_ignored(setting, message):
     with pytest.raises(connector.NotImplementedInThisBuild, match=message):
@@ -48,3 +47,9 @@ def test_the_discovered_table_set_replaces_the_include_list_and_is_not_passed_to
 
 def test_no_matching_table_means_no_task():
     assert connector.task_configs({**RAW, connector.TABLES_KEY: "[]"}, 3, [], now_ms=lambda: 1) == []
+
+
+def test_cdc_mode_gives_one_stream_unit_per_table_and_snapshot_cdc_both():
+    cdc_units = [u for c in connector.task_configs({**RAW, "dynamodb.table.sync.mode": "CDC"}, 5, [],
+                                                   now_ms=lambda: 1) for u in connector.assignment_of(c)]
+    assert sorted(cdc_units) == [("aaa", connector.STREAM), ("bbb", connector.STREAM)]

@@ -3,6 +3,7 @@ package io.ddbcdc.connect;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,12 +34,22 @@ final class OffsetsJson {
     }
 
     /**
+     * A partition map in the key order Connect itself uses. Connect's offset store finds an offset by the
+     * serialized partition; when it reads partitions back (GET /connectors/{name}/offsets) it holds them as
+     * HashMaps, so a partition written in another order would not be found again.
+     */
+    static Map<String, Object> canonical(Map<String, Object> partition) {
+        return new HashMap<>(partition);
+    }
+
+    /**
      * Reads, in one batched call, the stored offsets of the partitions the engine names for this
      * configuration, and returns them as a JSON list of {partition, offset}.
      */
     static String readStored(String configJson, OffsetStorageReader reader) {
-        List<Map<String, Object>> partitions = read(EngineAccess.offsetPartitions(configJson), new TypeReference<>() {
-        });
+        List<Map<String, Object>> partitions = read(EngineAccess.offsetPartitions(configJson),
+                new TypeReference<List<Map<String, Object>>>() {
+                }).stream().map(OffsetsJson::canonical).toList();
         Map<Map<String, Object>, Map<String, Object>> stored = reader.offsets(partitions);
         List<Map<String, Object>> found = new ArrayList<>();
         stored.forEach((partition, offset) -> {

@@ -23,11 +23,11 @@ import org.apache.kafka.connect.source.SourceRecord;
  * <pre>
  * batch  := i64 batchId, i32 groupCount, group*
  * group  := str headerJson, i32 recordCount, record*
- * record := i64 sourceTsNs, str seqNo, str key[keyCount], str before, str after, str position
+ * record := i64 sourceTsNs, str op, str seqNo, str key[keyCount], str before, str after, str position
  * str    := i32 byteLength (-1 for null), UTF-8 bytes
  * </pre>
  *
- * A group shares its table, op and source fields; a delete is followed by its tombstone here.
+ * A group shares its table and source fields; a delete is followed by its tombstone here.
  * Not thread-safe: each task has its own decoder.
  */
 final class RecordBatchDecoder {
@@ -57,11 +57,10 @@ final class RecordBatchDecoder {
             }
             String table = (String) header.get("table");
             String topic = (String) header.get("topic");
-            String op = (String) header.get("op");
             List<List<String>> keyAttributes = (List<List<String>>) header.get("key");
             EnvelopeSchemas s = schemas.computeIfAbsent(table + '\u0000' + keyAttributes,
                     k -> new EnvelopeSchemas(table, keyAttributes));
-            Map<String, Object> partition = (Map<String, Object>) header.get("partition");
+            Map<String, Object> partition = OffsetsJson.canonical((Map<String, Object>) header.get("partition"));
             Map<String, Object> offset = (Map<String, Object>) header.get("offset");
             Map<String, Object> lastOffset = (Map<String, Object>) header.get("lastOffset");
             String positionField = (String) header.get("positionField");
@@ -69,6 +68,7 @@ final class RecordBatchDecoder {
             int count = in.getInt();
             for (int r = 0; r < count; r++) {
                 long sourceTsNs = in.getLong();
+                String op = readString(in);
                 String seqNo = readString(in);
                 Struct key = new Struct(s.key);
                 for (List<String> attribute : keyAttributes) {

@@ -1,0 +1,120 @@
+"""Change data capture from DynamoDB Streams on the real stack: c/u/d with images, tombstones, resume, LATEST."""
+
+import itertools
+
+import orjson
+
+from tests.integration.conftest import wait_until
+from tests.integration.tables import create_table
+
+CDC = {"dynamodb.table.sync.mode": "CDC", "poll.linger.ms": "100"}
+
+
+def put(ddb, table, key, value):
+    ddb.put_item(TableName=table, Item={"id": {"S": key}, "v": {"N": str(value)}})
+
+
+def delete(ddb, table, key):
+    ddb.delete_item(TableName=table, Key={"id": {"S": key}})
+
+
+def changes_by_key(records):
+    """(op, before v, after v) per key in topic order; a tombstone shows as ("tombstone", None, None)."""
+    out = {}
+    for r in records:
+        key = r.key["payload"]["id"]
+        if r.value is None:
+            out.setdefault(key, []).append(("tombstone", None, None))
+            continue
+        p = r.value["payload"]
+        before = orjson.loads(p["before"]["document"]) if p["before"] else None
+        after = orjson.loads(p["after"]["document"]) if p["after"] else None
+        out.setdefault(key, []).append((p["op"], before and before["v"]["N"], after and after["v"]["N"]))
+    return out
+
+
+def test_changes_stream_in_order_with_images_and_tombstones_and_resume_without_repeats(stack, unique):
+    table = f"cdc_{unique}"
+    ddb = stack.dynamodb()
+    create_table(ddb, table, [("id", "S")], stream_view="NEW_AND_OLD_IMAGES")
+    put(ddb, table, "k1", 1)
+    put(ddb, table, "k2", 1)
+    put(ddb, table, "k1", 2)
+    delete(ddb, table, "k2")
+    name = f"cdc-{unique}"
+    stack.create_connector(name, stack.connector_config(table, **CDC, **{
+        "dynamodb.cdc.initial.stream.position": "TRIM_HORIZON"}))
+    try:
+        put(ddb, table, "k3", 1)
+        put(ddb, table, "k3", 2)
+        delete(ddb, table, "k1")
+        wait_until(lambda: stack.topic_size(table) == 9, 60, "7 changes and 2 tombstones")
+        records = stack.read_topic(table)
+        stored = wait_until(lambda: [o for o in stack.offsets(name) if "shardId" in o["partition"]], 30,
+                            "the shard position in Connect's offsets")
+    finally:
+        stack.delete_connector(name)
+
+    assert changes_by_key(records) == {
+        "k1": [("c", None, "1"), ("u", "1", "2"), ("d", "2", None), ("tombstone", None, None)],
+        "k2": [("c", None, "1"), ("d", "1", None), ("tombstone", None, None)],
+        "k3": [("c", None, "1"), ("u", "1", "2")],
+    }
+    changes = [r for r in records if r.value is not None]
+    sequence_numbers = [r.value["payload"]["source"]["seq_No"] for r in changes]
+    assert sequence_numbers == sorted(sequence_numbers, key=int)
+    for r in changes:
+        p = r.value["payload"]
+        source = p["source"]
+        assert source["sync_mode"] == "CDC" and source["tableName"] == table and source["shard_Id"]
+        assert source["snapshotStartTime"] is None and source["segment"] is None
+        assert source["ts_ms"] <= p["ts_ms"] and source["ts_ns"] == source["ts_ms"] * 1_000_000
+        assert r.key["schema"]["name"] == f"io.confluent.connect.dynamodb.{table}.Key"
+    (position,) = stored
+    assert position["offset"]["sequenceNumber"] == sequence_numbers[-1]
+
+    # Recreated under the same name, the connector resumes after the stored position: only the new change.
+    put(ddb, table, "k4", 1)
+    stack.create_connector(name, stack.connector_config(table, **CDC))
+    try:
+        wait_until(lambda: stack.topic_size(table) >= 10, 60, "the change made while the connector was away")
+        put(ddb, table, "k5", 1)
+        wait_until(lambda: stack.topic_size(table) >= 11, 60, "a change after the restart")
+        after_restart = stack.read_topic(table)[9:]
+    finally:
+        stack.delete_connector(name)
+    assert [(r.key["payload"]["id"], r.value["payload"]["op"]) for r in after_restart] == [("k4", "c"), ("k5", "c")]
+
+
+def test_latest_emits_only_changes_made_after_the_start(stack, unique):
+    table = f"latest_{unique}"
+    ddb = stack.dynamodb()
+    create_table(ddb, table, [("id", "S")], stream_view="NEW_AND_OLD_IMAGES")
+    put(ddb, table, "before", 1)
+    name = f"latest-{unique}"
+    stack.create_connector(name, stack.connector_config(table, **CDC, **{
+        "dynamodb.cdc.initial.stream.position": "LATEST"}))
+    probes = itertools.count()
+    try:
+        # The reader takes its LATEST iterator when it starts: write probes until one comes through.
+        wait_until(lambda: put(ddb, table, f"probe{next(probes)}", 1) or stack.topic_size(table) > 0, 60,
+                   "a change made after the connector started", interval_s=1.0)
+        records = stack.read_topic(table)
+    finally:
+        stack.delete_connector(name)
+    keys = [r.key["payload"]["id"] for r in records]
+    assert "before" not in keys and keys and all(k.startswith("probe") for k in keys)
+
+
+def test_a_table_without_a_stream_fails_naming_the_table_and_the_fix(stack, unique):
+    table = f"nostream_{unique}"
+    create_table(stack.dynamodb(), table, [("id", "S")])
+    name = f"nostream-{unique}"
+    stack.create_connector(name, stack.connector_config(table, **CDC))
+    try:
+        status = wait_until(lambda: (s := stack.status(name)).get("tasks") and s["tasks"][0]["state"] == "FAILED"
+                            and s, 60, "the task to fail")
+    finally:
+        stack.delete_connector(name)
+    trace = status["tasks"][0]["trace"]
+    assert f"DynamoDB table '{table}' has no enabled stream" in trace and "StreamViewType" in trace

@@ -1,0 +1,174 @@
+import struct
+import threading
+import time
+
+import orjson
+import pytest
+
+from python_connector import offsets
+from python_connector.aws import AwsError
+from python_connector.buffer import RecordBuffer
+from python_connector.cdc import CdcError, InitialPosition, TableStreamReader
+from python_connector.discovery import TableInfo
+from python_connector.streams import Shard, StreamInfo, lineage_order
+
+TABLE = TableInfo("t", (("id", "S"),))
+STREAM = StreamInfo("t", "arn:stream", "NEW_AND_OLD_IMAGES")
+
+
+def change(seq, key, op="INSERT", at=1000.0):
+    image = {"id": {"S": key}, "n": {"N": str(seq)}}
+    body = {"ApproximateCreationDateTime": at, "Keys": {"id": {"S": key}}, "SequenceNumber": f"{seq:05d}"}
+    if op != "REMOVE":
+        body["NewImage"] = image
+    if op != "INSERT":
+        body["OldImage"] = image
+    return {"eventName": op, "dynamodb": body}
+
+
+class FakeStream:
+    """DescribeStream, GetShardIterator and GetRecords over in-memory shards, like DynamoDB Streams."""
+
+    endpoint = "http://fake"
+
+    def __init__(self, shards, fail=None):
+        self.shards = shards  # id -> {"parent": str|None, "records": [...], "closed": bool}
+        self.fail = fail or {}  # operation -> errors to raise on its next calls
+        self.iterator_requests = []
+
+    def call(self, operation, body):
+        errors = self.fail.get(operation)
+        if errors:
+            raise errors.pop(0)
+        if operation == "DescribeStream":
+            return {"StreamDescription": {"Shards": [
+                {"ShardId": sid, **({"ParentShardId": s["parent"]} if s["parent"] else {}),
+                 "SequenceNumberRange": {"StartingSequenceNumber": "0", **({"EndingSequenceNumber": "9"}
+                                                                              if s["closed"] else {})}}
+                for sid, s in self.shards.items()]}}
+        if operation == "GetShardIterator":
+            self.iterator_requests.append(dict(body))
+            records = self.shards[body["ShardId"]]["records"]
+            kind = body["ShardIteratorType"]
+            if kind == "TRIM_HORIZON":
+                index = 0
+            elif kind == "LATEST":
+                index = len(records)
+            else:
+                index = [r["dynamodb"]["SequenceNumber"] for r in records].index(body["SequenceNumber"]) + 1
+            return {"ShardIterator": orjson.dumps([body["ShardId"], index]).decode()}
+        if operation == "GetRecords":
+            shard, index = orjson.loads(body["ShardIterator"])
+            s = self.shards[shard]
+            page = s["records"][index:index + body["Limit"]]
+            end = index + len(page)
+            following = None if s["closed"] and end >= len(s["records"]) else orjson.dumps([shard, end]).decode()
+            return {"Records": page, "NextShardIterator": following}
+        raise AssertionError(operation)
+
+
+FROM_START = InitialPosition("TRIM_HORIZON")
+
+
+def run_reader(stream, initial=FROM_START, stored=None, want=0, timeout=5.0):
+    """Runs a reader until the buffer holds `want` records; returns (sequence numbers in order, groups)."""
+    buffer = RecordBuffer(10_000)
+    stopped = threading.Event()
+    reader = TableStreamReader(stream, TABLE, STREAM, initial, stored or {}, buffer, 5000, stopped)
+    errors = []
+    thread = threading.Thread(target=lambda: _guard(reader.run, errors), daemon=True)
+    thread.start()
+    groups, count = [], 0
+    deadline = time.monotonic() + timeout
+    while count < want and time.monotonic() < deadline and not errors:
+        got = buffer.take(want - count, 0.05)
+        groups += got
+        count += sum(len(g.records) for g in got)
+    stopped.set()
+    buffer.close()
+    thread.join(5)
+    if errors:
+        raise errors[0]
+    sequences = [_seq(r) for g in groups for r in g.records]
+    return sequences, groups
+
+
+def _guard(body, errors):
+    try:
+        body()
+    except Exception as e:
+        errors.append(e)
+
+
+def _seq(record):
+    """The seq_No of a wire record: after i64 ts and the op string."""
+    (op_len,) = struct.unpack_from("<i", record, 8)
+    (seq_len,) = struct.unpack_from("<i", record, 12 + op_len)
+    return record[16 + op_len:16 + op_len + seq_len].decode()
+
+
+def test_parents_are_read_to_their_end_before_children():
+    stream = FakeStream({
+        "child": {"parent": "parent", "records": [change(5, "a"), change(6, "b")], "closed": False},
+        "parent": {"parent": None, "records": [change(1, "a"), change(2, "a", "MODIFY")], "closed": True},
+    })
+    sequences, groups = run_reader(stream, want=4)
+    assert sequences == ["00001", "00002", "00005", "00006"]
+    assert groups[0].last_offset == offsets.SHARD_DONE  # the parent's last record marks it ended
+
+
+def test_lineage_order_puts_every_parent_first_and_ignores_trimmed_parents():
+    shards = [Shard("c", "b", False), Shard("b", "a", True), Shard("x", "gone", False), Shard("a", None, True)]
+    assert [s.id for s in lineage_order(shards)] == ["a", "b", "c", "x"]
+
+
+def test_latest_skips_closed_shards_and_earlier_changes_at_first_start():
+    stream = FakeStream({
+        "old": {"parent": None, "records": [change(1, "a")], "closed": True},
+        "open": {"parent": "old", "records": [change(2, "a")], "closed": False},
+    })
+    sequences, _ = run_reader(stream, InitialPosition("LATEST"), want=1, timeout=0.5)
+    assert sequences == []
+    assert [r["ShardIteratorType"] for r in stream.iterator_requests] == ["LATEST"]
+
+
+def test_at_timestamp_emits_nothing_older():
+    stream = FakeStream({"s": {"parent": None, "closed": False, "records": [
+        change(1, "a", at=100.0), change(2, "b", at=200.0), change(3, "c", at=300.0)]}})
+    sequences, _ = run_reader(stream, InitialPosition("AT_TIMESTAMP", at_ms=200_000), want=2)
+    assert sequences == ["00002", "00003"]
+
+
+def test_a_stored_position_resumes_after_it_and_an_ended_shard_is_not_read():
+    stream = FakeStream({
+        "a": {"parent": None, "records": [change(1, "k")], "closed": True},
+        "b": {"parent": "a", "records": [change(2, "k"), change(3, "k")], "closed": False},
+    })
+    stored = {"a": offsets.ShardProgress("00001", True), "b": offsets.ShardProgress("00002", False)}
+    sequences, _ = run_reader(stream, stored=stored, want=1)
+    assert sequences == ["00003"]
+    assert stream.iterator_requests == [{"StreamArn": "arn:stream", "ShardId": "b",
+                                         "ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": "00002"}]
+
+
+def test_a_shard_found_after_the_first_start_is_read_from_its_beginning():
+    stream = FakeStream({"a": {"parent": None, "records": [change(1, "k")], "closed": False}})
+    stored = {"a": offsets.ShardProgress("00001", False)}
+    stream.shards["new"] = {"parent": None, "records": [change(7, "z")], "closed": False}
+    sequences, _ = run_reader(stream, InitialPosition("LATEST"), stored=stored, want=1)
+    assert sequences == ["00007"]  # LATEST applies only at the table's first start
+
+
+def test_an_expired_iterator_is_replaced_from_the_last_position():
+    stream = FakeStream({"s": {"parent": None, "records": [change(1, "a"), change(2, "b")], "closed": False}},
+                        fail={"GetRecords": [AwsError("GetRecords", "ExpiredIteratorException", "expired", 400)]})
+    sequences, _ = run_reader(stream, want=2)
+    assert sequences == ["00001", "00002"]
+    assert len(stream.iterator_requests) == 2
+
+
+def test_trimmed_data_fails_the_table_loudly():
+    stream = FakeStream({"s": {"parent": None, "records": [change(1, "a")], "closed": False}},
+                        fail={"GetRecords": [AwsError("GetRecords", "TrimmedDataAccessException", "trimmed", 400)]})
+    with pytest.raises(CdcError, match="24-hour retention and were never read: they are lost"):
+        run_reader(stream, want=1)
