@@ -64,8 +64,10 @@ class ShardCursor:
 class TableStreamReader:
     def __init__(self, streams: JsonClient, table: TableInfo, stream: StreamInfo, initial: InitialPosition,
                  stored: Mapping[str, offsets.ShardProgress], buffer: RecordBuffer, limit: int,
-                 stopped: threading.Event, clock: Callable[[], float] = time.monotonic,
-                 clock_ns: Callable[[], int] = time.time_ns):
+                 stopped: threading.Event, may_start: Callable[[], bool] = lambda: True,
+                 clock: Callable[[], float] = time.monotonic, clock_ns: Callable[[], int] = time.time_ns):
+        """``may_start`` holds the reader back until it is true: with SNAPSHOT_CDC, until every snapshot record
+        of the table is in Kafka, so the table's change events follow all its snapshot records."""
         self._streams = streams
         self._table = table
         self._stream = stream
@@ -76,12 +78,18 @@ class TableStreamReader:
         self._stopped = stopped
         self._clock = clock
         self._clock_ns = clock_ns
+        self._may_start = may_start
         self._cursors: dict[str, ShardCursor] = {}
         self._first_listing = not stored  # no stored position: the table's CDC starts now
 
     def run(self) -> None:
         """Reads until the task stops; raises CdcError for anything that stops this table."""
         try:
+            if not self._may_start():
+                log.info("Table %s: change data capture waits for its snapshot to be in Kafka", self._table.name)
+                while not self._may_start():
+                    if self._stopped.wait(0.2):
+                        return
             listed_at = -SHARD_REFRESH_S
             idle = IDLE_MIN_S
             while not self._stopped.is_set():

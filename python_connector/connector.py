@@ -25,23 +25,11 @@ TASK_INDEX_KEY = "ddbcdc.task.index"
 TABLES_KEY = "ddbcdc.tables"
 
 
-class NotImplementedInThisBuild(Exception):
-    """A valid setting whose feature this build does not have yet: refused, never silently ignored."""
-
-
-def refuse_unimplemented(config: cfg.ConnectorConfig) -> None:
-    if config.sync_mode == "SNAPSHOT_CDC":
-        raise NotImplementedInThisBuild(
-            "dynamodb.table.sync.mode=SNAPSHOT_CDC (the hand-over from snapshot to stream) is not in this build "
-            "yet; set dynamodb.table.sync.mode=SNAPSHOT or CDC.")
-
-
 def start(raw: Mapping[str, str]) -> cfg.ConnectorConfig:
     """Checks a connector's configuration as it starts, and says once what it resolved."""
     config = cfg.parse(raw)
     for warning in cfg.unknown_property_warnings(raw):
         log.warning("Connector %s: %s", raw.get("name"), warning)
-    refuse_unimplemented(config)
     region, origin = resolve_region(config)
     log.info("Connector %s signs AWS requests for region %s (from %s)", raw.get("name"), region, origin)
     return config
@@ -111,6 +99,13 @@ def split(units: Sequence[Any], max_tasks: int) -> list[list[Any]]:
     return [list(units[i::count]) for i in range(count)]
 
 
+def split_by_table(units: Sequence[tuple[str, int]], max_tasks: int) -> list[list[tuple[str, int]]]:
+    """Round-robin over whole tables: with SNAPSHOT_CDC a table's segments and its stream share a task, which
+    then knows, without asking the others, when all the table's snapshot records are in Kafka."""
+    tables = list(dict.fromkeys(t for t, _ in units))
+    return [[u for u in units if u[0] in part] for part in split(tables, max_tasks)]
+
+
 def task_configs(raw: Mapping[str, str], max_tasks: int, stored: Sequence[Mapping[str, Any]],
                  now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000) -> list[dict[str, str]]:
     config = cfg.parse(raw)
@@ -120,5 +115,6 @@ def task_configs(raw: Mapping[str, str], max_tasks: int, stored: Sequence[Mappin
     snapshots = decide_table_snapshots(tables_of(raw, config), offsets.read_segments(stored), now_ms())
     shared = orjson.dumps({t: [s.start_ms, s.count] for t, s in snapshots.items()}).decode()
     task_raw = {k: v for k, v in raw.items() if k != TABLES_KEY}
+    parts = split_by_table(units, max_tasks) if config.sync_mode == "SNAPSHOT_CDC" else split(units, max_tasks)
     return [{**task_raw, ASSIGNMENT_KEY: orjson.dumps(part).decode(), SNAPSHOTS_KEY: shared, TASK_INDEX_KEY: str(index)}
-            for index, part in enumerate(split(units, max_tasks))]
+            for index, part in enumerate(parts)]

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 # Read-ahead: records buffered plus in flight, as a multiple of max.batch.size.
 READ_AHEAD_BATCHES = 3
+# SNAPSHOT_CDC streams from this long before the snapshot began (DynamoDB Local rounds to the minute).
+HANDOVER_MARGIN_MS = 60_000
 
 
 class AllTablesFailed(Exception):
@@ -33,7 +35,6 @@ class SourceTaskEngine:
                  client_factory: Callable[[cfg.ConnectorConfig], JsonClient] = dynamodb_client,
                  clock_ns: Callable[[], int] = time.time_ns):
         self.config = cfg.parse(raw)
-        connector.refuse_unimplemented(self.config)
         self.name = f"{raw.get('name', '?')}-{raw.get(connector.TASK_INDEX_KEY, '?')}"
         self._raw = raw
         self._stored = offsets.read_segments(stored)
@@ -45,7 +46,9 @@ class SourceTaskEngine:
         self._buffer = RecordBuffer(READ_AHEAD_BATCHES * self._max_batch)
         self._stopped = threading.Event()
         self._batch_ids = itertools.count(1)
-        self._in_flight: dict[int, int] = {}
+        self._in_flight: dict[int, tuple[int, Counter[str]]] = {}  # batch -> (records, snapshot records by table)
+        self._snapshot_unacked: Counter[str] = Counter()
+        self._segments_left: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._tables: set[str] = set()
@@ -78,19 +81,27 @@ class SourceTaskEngine:
             log.info("%s: snapshot of %s, segments %s of %d (%d already completed), at most %.1f read units/s",
                      self.name, t, sorted(s for table, s in segments if table == t), total,
                      sum(p.skip for p in plans if p.source.table.name == t), budget.units_per_s)
+        self._segments_left.update(mine)
         for plan in plans:
             self._spawn(f"ddbcdc-scan-{plan.source.table.name}-{plan.source.segment}", plan.source.table.name,
-                        lambda plan=plan: snapshot.scan_segment(
-                            client, plan, self._buffer, self.config["dynamodb.snapshot.max.poll.records"],
-                            budgets[plan.source.table.name], self._stopped, self._progress_add, self._clock_ns))
+                        lambda plan=plan: self._scan(client, plan, budgets[plan.source.table.name]))
+
+    def _scan(self, client: JsonClient, plan: snapshot.SegmentPlan, budget: pacing.ReadBudget) -> None:
+        outcome = snapshot.scan_segment(client, plan, self._buffer, self.config["dynamodb.snapshot.max.poll.records"],
+                                        budget, self._stopped, self._page_scanned, self._clock_ns)
+        if outcome is not snapshot.Outcome.ABORTED:
+            with self._lock:
+                self._segments_left[plan.source.table.name] -= 1
+
+    def _snapshot_in_kafka(self, table: str) -> bool:
+        """Every segment of the table scanned, and every record of it acknowledged by Connect."""
+        with self._lock:
+            return self._segments_left[table] == 0 and self._snapshot_unacked[table] <= 0
 
     def _start_cdc(self, tables: Mapping[str, TableInfo]) -> None:
         streams = streams_client(self.config)
-        kind = self.config["dynamodb.cdc.initial.stream.position"]
-        at_ms = (javatime.parse_epoch_ms(self.config["cdc.start.position.timestamp"],
-                                         self.config["cdc.start.position.timestamp.format"])
-                 if kind == "AT_TIMESTAMP" else None)
         shards = offsets.read_shards(self._stored_raw)
+        handover = self.config.sync_mode == "SNAPSHOT_CDC"
         for table, info in tables.items():
             try:
                 stream = stream_of(info.description)
@@ -98,14 +109,32 @@ class SourceTaskEngine:
                 self._table_failed(table, e)
                 continue
             stored = {shard: p for (t, shard), p in shards.items() if t == table}
+            initial = self._initial_position(table)
             log.info("%s: change data capture of %s from stream %s (%s), %s", self.name, table, stream.arn,
-                     stream.view_type, f"{len(stored)} shard position(s) stored" if stored else f"starting at {kind}")
-            reader = cdc.TableStreamReader(streams, info, stream, cdc.InitialPosition(kind, at_ms), stored,
-                                           self._buffer, self.config["dynamodb.cdc.max.poll.records"],
-                                           self._stopped, clock_ns=self._clock_ns)
+                     stream.view_type, f"{len(stored)} shard position(s) stored" if stored else
+                     f"starting at {initial.kind}" + (f" {initial.at_ms} ms" if initial.at_ms else ""))
+            reader = cdc.TableStreamReader(
+                streams, info, stream, initial, stored, self._buffer, self.config["dynamodb.cdc.max.poll.records"],
+                self._stopped, may_start=(lambda t=table: self._snapshot_in_kafka(t)) if handover else lambda: True,
+                clock_ns=self._clock_ns)
             self._spawn(f"ddbcdc-stream-{table}", table, reader.run)
 
-    def _progress_add(self, table: str, items: int) -> None:
+    def _initial_position(self, table: str) -> cdc.InitialPosition:
+        """Where a table's first CDC start begins: configured for CDC; for SNAPSHOT_CDC at the snapshot's start,
+        less HANDOVER_MARGIN_MS (ApproximateCreationDateTime is rounded down, and scans are eventually
+        consistent), so no change made after the snapshot began is missed; a few are replayed."""
+        if self.config.sync_mode == "SNAPSHOT_CDC":
+            start_ms = connector.snapshots_of(self._raw)[table].start_ms
+            return cdc.InitialPosition("AT_TIMESTAMP", start_ms - HANDOVER_MARGIN_MS)
+        kind = self.config["dynamodb.cdc.initial.stream.position"]
+        if kind != "AT_TIMESTAMP":
+            return cdc.InitialPosition(kind)
+        return cdc.InitialPosition(kind, javatime.parse_epoch_ms(self.config["cdc.start.position.timestamp"],
+                                                                 self.config["cdc.start.position.timestamp.format"]))
+
+    def _page_scanned(self, table: str, items: int) -> None:
+        with self._lock:
+            self._snapshot_unacked[table] += items
         if self._progress is not None:
             self._progress.add(table, items)
 
@@ -140,8 +169,12 @@ class SourceTaskEngine:
         if not groups:
             return None
         batch_id = next(self._batch_ids)
+        snapshot_records = Counter()
+        for g in groups:
+            if g.header["syncMode"] == "SNAPSHOT":
+                snapshot_records[g.header["table"]] += len(g.records)
         with self._lock:
-            self._in_flight[batch_id] = sum(len(g.records) for g in groups)
+            self._in_flight[batch_id] = (sum(len(g.records) for g in groups), snapshot_records)
         encoded = []
         for g in groups:
             header = g.header if g.last_offset is None else {**g.header, "lastOffset": dict(g.last_offset)}
@@ -150,7 +183,8 @@ class SourceTaskEngine:
 
     def acknowledge(self, batch_id: int) -> None:
         with self._lock:
-            records = self._in_flight.pop(batch_id, 0)
+            records, snapshot_records = self._in_flight.pop(batch_id, (0, Counter()))
+            self._snapshot_unacked.subtract(snapshot_records)
         self._buffer.release(records)
 
     def stop(self) -> None:

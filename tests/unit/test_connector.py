@@ -1,4 +1,3 @@
-import pytest
 
 from python_connector import connector, offsets
 
@@ -30,14 +29,6 @@ def test_offset_partitions_of_a_task_are_its_own_segments():
     assert len(connector.offset_partitions(RAW)) == 10
 
 
-@pytest.mark.parametrize(("setting", "message"), [
-    ({"dynamodb.table.sync.mode": "SNAPSHOT_CDC"}, "set dynamodb.table.sync.mode=SNAPSHOT or CDC"),
-])
-def test_features_this_build_lacks_are_refused_at_start_not_ignored(setting, message):
-    with pytest.raises(connector.NotImplementedInThisBuild, match=message):
-        connector.start({**RAW, **setting})
-
-
 def test_the_discovered_table_set_replaces_the_include_list_and_is_not_passed_to_tasks():
     raw = {**RAW, connector.TABLES_KEY: '["ccc"]'}
     configs = connector.task_configs(raw, 10, [], now_ms=lambda: 1)
@@ -53,3 +44,12 @@ def test_cdc_mode_gives_one_stream_unit_per_table_and_snapshot_cdc_both():
     cdc_units = [u for c in connector.task_configs({**RAW, "dynamodb.table.sync.mode": "CDC"}, 5, [],
                                                    now_ms=lambda: 1) for u in connector.assignment_of(c)]
     assert sorted(cdc_units) == [("aaa", connector.STREAM), ("bbb", connector.STREAM)]
+
+
+def test_snapshot_cdc_keeps_each_tables_segments_and_stream_on_one_task():
+    configs = connector.task_configs({**RAW, "dynamodb.table.sync.mode": "SNAPSHOT_CDC"}, 5, [], now_ms=lambda: 1)
+    per_task = [connector.assignment_of(c) for c in configs]
+    assert len(per_task) == 2
+    for units in per_task:
+        assert len({t for t, _ in units}) == 1
+        assert sorted(s for _, s in units) == [connector.STREAM, 0, 1, 2, 3, 4]
