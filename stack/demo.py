@@ -1,7 +1,8 @@
-"""`make demo`: a sample table in DynamoDB Local, snapshotted by the connector into Kafka, printed.
+"""`make demo`: sample tables in DynamoDB Local, snapshotted and then streamed by the connector, printed.
 
-Uses config-examples/snapshot-only.json as a user would (its endpoint pointed at this stack), and
-leaves the stack running.
+Registers config-examples/snapshot-cdc-includelist.json as a user would (its endpoint pointed at this
+stack), prints snapshot records, makes a few changes and prints their change events, and leaves the stack
+running.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ import requests
 from confluent_kafka import Consumer, TopicPartition
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "config-examples" / "snapshot-only.json"
-ITEMS = 300
+EXAMPLE = ROOT / "config-examples" / "snapshot-cdc-includelist.json"
+ORDERS = 300
+CUSTOMERS = 20
+STREAM = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
 
 
 def endpoints() -> dict[str, str]:
@@ -42,20 +45,26 @@ def sample_item(i: int, rnd: random.Random) -> dict:
     return item
 
 
-def create_table(ddb, table: str) -> None:
-    if table in ddb.list_tables()["TableNames"]:
-        print(f"table {table} already exists; reusing it")
-        return
-    ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
-                     KeySchema=[{"AttributeName": "customer", "KeyType": "HASH"},
-                                {"AttributeName": "order_id", "KeyType": "RANGE"}],
-                     AttributeDefinitions=[{"AttributeName": "customer", "AttributeType": "S"},
-                                           {"AttributeName": "order_id", "AttributeType": "N"}])
-    rnd = random.Random(1)
-    for start in range(0, ITEMS, 25):
-        ddb.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": sample_item(i, rnd)}}
-                                                   for i in range(start, min(start + 25, ITEMS))]})
-    print(f"created table {table} with {ITEMS} items")
+def create_tables(ddb) -> None:
+    existing = ddb.list_tables()["TableNames"]
+    if "orders" not in existing:
+        ddb.create_table(TableName="orders", BillingMode="PAY_PER_REQUEST", StreamSpecification=STREAM,
+                         KeySchema=[{"AttributeName": "customer", "KeyType": "HASH"},
+                                    {"AttributeName": "order_id", "KeyType": "RANGE"}],
+                         AttributeDefinitions=[{"AttributeName": "customer", "AttributeType": "S"},
+                                               {"AttributeName": "order_id", "AttributeType": "N"}])
+        rnd = random.Random(1)
+        for start in range(0, ORDERS, 25):
+            ddb.batch_write_item(RequestItems={"orders": [{"PutRequest": {"Item": sample_item(i, rnd)}}
+                                                          for i in range(start, min(start + 25, ORDERS))]})
+    if "customers" not in existing:
+        ddb.create_table(TableName="customers", BillingMode="PAY_PER_REQUEST", StreamSpecification=STREAM,
+                         KeySchema=[{"AttributeName": "customer", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "customer", "AttributeType": "S"}])
+        for i in range(CUSTOMERS):
+            ddb.put_item(TableName="customers", Item={"customer": {"S": f"customer-{i:02d}"},
+                                                      "name": {"S": f"Customer {i}"}, "vip": {"BOOL": i % 5 == 0}})
+    print(f"tables orders ({ORDERS} items) and customers ({CUSTOMERS} items), with streams, are ready")
 
 
 def register(connect: str, example: dict, dynamodb: str) -> str:
@@ -68,6 +77,7 @@ def register(connect: str, example: dict, dynamodb: str) -> str:
 
 
 def read_records(bootstrap: str, topic: str, want: int, timeout_s: float = 120) -> list:
+    """Records of a topic from its start until `want` are read (or the timeout)."""
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"demo-{uuid.uuid4()}",
                          "enable.auto.commit": False})
     consumer.assign([TopicPartition(topic, 0, 0)])
@@ -81,49 +91,78 @@ def read_records(bootstrap: str, topic: str, want: int, timeout_s: float = 120) 
     return out
 
 
-def stored_offsets(connect: str, name: str, segments: int, timeout_s: float = 30) -> list:
-    """The connector's offsets once every segment's is stored (Connect flushes them every second)."""
+def show(record) -> str:
+    key = json.dumps(json.loads(record.key())["payload"])
+    if record.value() is None:
+        return f"tombstone key={key}"
+    p = json.loads(record.value())["payload"]
+    src = p["source"]
+    where = (f"segment={src['segment']}/{src['totalSegments']}" if p["op"] == "r"
+             else f"shard={src['shard_Id']} seq={src['seq_No']}")
+    lines = [f"op={p['op']} key={key} {where}"]
+    for side in ("before", "after"):
+        if p[side]:
+            lines.append(f"    {side}.document={p[side]['document']}")
+    return "\n".join(lines)
+
+
+CHANGED = ({"customer": "customer-99", "order_id": "5000"}, {"customer": "customer-01", "order_id": "1001"})
+
+
+def is_demo_change(record) -> bool:
+    """One of make_changes' events: the insert and update of the new order, the delete and its tombstone."""
+    key = json.loads(record.key())["payload"]
+    if record.value() is None:
+        return key == CHANGED[1]
+    op = json.loads(record.value())["payload"]["op"]
+    return (key == CHANGED[0] and op in ("c", "u")) or (key == CHANGED[1] and op == "d")
+
+
+def wait_for_changes(bootstrap: str, timeout_s: float = 60) -> list:
+    """The events of the demo's own changes. The stream is read from 60 s before the snapshot began (the
+    hand-over margin), so items loaded just before also show up once more as inserts: those are skipped."""
     deadline = time.monotonic() + timeout_s
     while True:
-        offsets = requests.get(f"{connect}/connectors/{name}/offsets", timeout=30).json()["offsets"]
-        if len(offsets) >= segments or time.monotonic() > deadline:
-            return offsets
-        time.sleep(0.5)
+        mine = [r for r in read_records(bootstrap, "orders", 10**9, timeout_s=2) if is_demo_change(r)]
+        if len(mine) >= 4 or time.monotonic() > deadline:
+            return mine
 
 
-def show(record) -> str:
-    key = json.loads(record.key())["payload"]
-    payload = json.loads(record.value())["payload"]
-    src = payload["source"]
-    doc = payload["after"]["document"]
-    return (f"op={payload['op']} key={json.dumps(key)} segment={src['segment']}/{src['totalSegments']} "
-            f"snapshotCount={src['snapshotCount']}\n    after.document={doc}")
+def make_changes(ddb) -> None:
+    ddb.put_item(TableName="orders", Item={"customer": {"S": "customer-99"}, "order_id": {"N": "5000"},
+                                           "total": {"N": "12.50"}, "paid": {"BOOL": False}})
+    ddb.update_item(TableName="orders", Key={"customer": {"S": "customer-99"}, "order_id": {"N": "5000"}},
+                    UpdateExpression="SET paid = :t", ExpressionAttributeValues={":t": {"BOOL": True}})
+    ddb.delete_item(TableName="orders", Key={"customer": {"S": "customer-01"}, "order_id": {"N": "1001"}})
+    print("\nchanged orders: inserted customer-99/5000, updated it, deleted customer-01/1001")
 
 
 def main() -> None:
     env = endpoints()
     example = json.loads(EXAMPLE.read_text())
-    table = example["config"]["dynamodb.table.includelist"]
     ddb = boto3.client("dynamodb", endpoint_url=env["DYNAMODB_ENDPOINT"], region_name="us-east-1",
                        aws_access_key_id="local", aws_secret_access_key="local")
-    create_table(ddb, table)
+    create_tables(ddb)
     name = register(env["CONNECT_URL"], example, env["DYNAMODB_ENDPOINT"])
-    records = read_records(env["KAFKA_BOOTSTRAP"], table, ITEMS)
-    print(f"\n{len(records)} records in Kafka topic '{table}'; the first 5:\n")
-    for record in records[:5]:
+    snapshot = read_records(env["KAFKA_BOOTSTRAP"], "orders", ORDERS)
+    print(f"\n{len(snapshot)} snapshot records in Kafka topic 'orders'; the first 3:\n")
+    for record in snapshot[:3]:
         print("  " + show(record))
-    segments: dict[int, int] = {}
-    for record in records:
-        seg = json.loads(record.value())["payload"]["source"]["segment"]
-        segments[seg] = segments.get(seg, 0) + 1
-    print(f"\nrecords per scan segment: {dict(sorted(segments.items()))}")
-    offsets = stored_offsets(env["CONNECT_URL"], name, len(segments))
-    print(f"offsets stored by Connect (GET /connectors/{name}/offsets):")
-    for entry in sorted(offsets, key=lambda o: o["partition"]["segment"]):
-        print(f"  {json.dumps(entry['partition'])} -> {json.dumps(entry['offset'])}")
-    print(f"\nThe stack is still running ({env['CONNECT_URL']}). Stop it with `make down`.")
-    if len(records) < ITEMS:
-        sys.exit(f"expected {ITEMS} records, read {len(records)}")
+    if len(snapshot) < ORDERS:
+        sys.exit(f"expected {ORDERS} snapshot records, read {len(snapshot)}")
+    make_changes(ddb)
+    mine = wait_for_changes(env["KAFKA_BOOTSTRAP"])
+    print("their change events (a delete is followed by its tombstone):\n")
+    for record in mine:
+        print("  " + show(record))
+    offsets = requests.get(f"{env['CONNECT_URL']}/connectors/{name}/offsets", timeout=30).json()["offsets"]
+    segments = sum("segment" in o["partition"] for o in offsets)
+    shards = sum("shardId" in o["partition"] for o in offsets)
+    print(f"\nConnect stores {segments} snapshot segment offsets and {shards} stream shard positions "
+          f"(GET /connectors/{name}/offsets).")
+    print(f"The stack is still running ({env['CONNECT_URL']}). Stop it with `make down`.")
+    if len(mine) < 4:
+        sys.exit(f"expected 4 change records, read {len(mine)}")
 
 
 if __name__ == "__main__":
