@@ -37,6 +37,17 @@ class StreamDataLost(Exception):
     """Changes needed to continue are past the stream's 24-hour retention."""
 
 
+class StreamReplaced(Exception):
+    """The table's stream was disabled and enabled again: a new stream, and a gap no stream holds."""
+
+    def __init__(self, table: str, old_arn: str, new_arn: str):
+        super().__init__(
+            f"The stream of table '{table}' was replaced ({old_arn} -> {new_arn}): it was disabled and enabled "
+            "again, and changes made in between are in neither stream. To capture the table again, reset the "
+            "connector's offsets (PUT /connectors/{name}/stop, DELETE /connectors/{name}/offsets) with "
+            "dynamodb.table.sync.mode=SNAPSHOT_CDC, which takes a new snapshot.")
+
+
 class CdcError(Exception):
     def __init__(self, table: str, cause: BaseException):
         self.table = table
@@ -64,10 +75,12 @@ class ShardCursor:
 class TableStreamReader:
     def __init__(self, streams: JsonClient, table: TableInfo, stream: StreamInfo, initial: InitialPosition,
                  stored: Mapping[str, offsets.ShardProgress], buffer: RecordBuffer, limit: int,
-                 stopped: threading.Event, may_start: Callable[[], bool] = lambda: True,
+                 stopped: threading.Event, current_arn: Callable[[], str] | None = None,
+                 may_start: Callable[[], bool] = lambda: True,
                  clock: Callable[[], float] = time.monotonic, clock_ns: Callable[[], int] = time.time_ns):
         """``may_start`` holds the reader back until it is true: with SNAPSHOT_CDC, until every snapshot record
-        of the table is in Kafka, so the table's change events follow all its snapshot records."""
+        of the table is in Kafka, so the table's change events follow all its snapshot records.
+        ``current_arn`` gives the table's stream now; when it is no longer the one being read, the table stops."""
         self._streams = streams
         self._table = table
         self._stream = stream
@@ -79,6 +92,7 @@ class TableStreamReader:
         self._clock = clock
         self._clock_ns = clock_ns
         self._may_start = may_start
+        self._current_arn = current_arn
         self._cursors: dict[str, ShardCursor] = {}
         self._first_listing = not stored  # no stored position: the table's CDC starts now
 
@@ -106,6 +120,11 @@ class TableStreamReader:
             raise CdcError(self._table.name, e) from e
 
     def _refresh_shards(self) -> None:
+        for stored in self._stored.values():
+            if stored.stream_arn and stored.stream_arn != self._stream.arn:
+                raise StreamReplaced(self._table.name, stored.stream_arn, self._stream.arn)
+        if self._current_arn is not None and (now := self._current_arn()) != self._stream.arn:
+            raise StreamReplaced(self._table.name, self._stream.arn, now)
         for shard in list_shards(self._streams, self._stream.arn):
             if shard.id not in self._cursors:
                 self._cursors[shard.id] = self._cursor_for(shard)
@@ -149,7 +168,7 @@ class TableStreamReader:
             records = [r for r in records if created_ms(r) >= cursor.not_before_ms]
         if records:
             now = self._clock_ns()
-            group = Group(StreamSource(self._table, cursor.shard.id).header(now),
+            group = Group(StreamSource(self._table, self._stream.arn, cursor.shard.id).header(now),
                           change_records(records, self._table.key), None if following else offsets.SHARD_DONE)
             if not self._buffer.put(group):
                 return 0

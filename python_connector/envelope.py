@@ -77,6 +77,7 @@ class StreamSource:
     """What all records read from one stream shard share."""
 
     table: TableInfo
+    stream_arn: str
     shard: str
 
     def header(self, ts_ns: int) -> dict[str, Any]:
@@ -92,7 +93,7 @@ class StreamSource:
             "shardId": self.shard,
             "key": [list(k) for k in self.table.key],
             "partition": offsets.shard_partition(self.table.name, self.shard),
-            "offset": offsets.shard_offset(),
+            "offset": offsets.shard_offset(self.stream_arn),
             "positionField": offsets.SEQUENCE_FIELD,
         }
 

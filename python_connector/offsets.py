@@ -16,10 +16,12 @@ nothing is skipped and only records Connect had not yet committed are read again
 Per stream shard, the position change data capture resumes from (Connect's offsets are the store)::
 
     partition {"tableName": "orders", "shardId": "shardId-00000001719827428220-04b3c3e0"}
-    offset    {"sequenceNumber": "000000000000000000247", "shardEnded": "false"}
+    offset    {"sequenceNumber": "000000000000000000247", "shardEnded": "false",
+               "streamArn": "arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2024-07-01T10:30:28.220"}
 
 ``sequenceNumber`` is that of the last change whose record Connect committed; a restarted reader asks
 for an iterator AFTER_SEQUENCE_NUMBER it. ``shardEnded`` is "true" on the last record of a closed shard.
+``streamArn`` tells a position in the table's current stream from one in a stream since disabled.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ SEGMENT_DONE: Mapping[str, str] = {COMPLETED_FIELD: "true"}
 SEQUENCE_FIELD = "sequenceNumber"
 SHARD_ENDED_FIELD = "shardEnded"
 SHARD_DONE: Mapping[str, str] = {SHARD_ENDED_FIELD: "true"}
+STREAM_ARN_FIELD = "streamArn"
 
 
 def snapshot_partition(table: str, segment: int) -> dict[str, str]:
@@ -55,8 +58,8 @@ def shard_partition(table: str, shard: str) -> dict[str, str]:
     return {"tableName": table, "shardId": shard}
 
 
-def shard_offset() -> dict[str, str]:
-    return {SHARD_ENDED_FIELD: "false"}
+def shard_offset(stream_arn: str) -> dict[str, str]:
+    return {SHARD_ENDED_FIELD: "false", STREAM_ARN_FIELD: stream_arn}
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class ShardProgress:
 
     sequence_number: str
     ended: bool
+    stream_arn: str | None = None
 
 
 def read_shards(stored: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], ShardProgress]:
@@ -74,7 +78,7 @@ def read_shards(stored: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], Sh
         partition, offset = entry["partition"], entry["offset"]
         if set(partition) == {"tableName", "shardId"}:
             out[(partition["tableName"], partition["shardId"])] = ShardProgress(
-                offset[SEQUENCE_FIELD], str(offset.get(SHARD_ENDED_FIELD)) == "true")
+                offset[SEQUENCE_FIELD], str(offset.get(SHARD_ENDED_FIELD)) == "true", offset.get(STREAM_ARN_FIELD))
     return out
 
 

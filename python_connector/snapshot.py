@@ -93,6 +93,19 @@ def scan_segment(client: JsonClient, segment: SegmentPlan, buffer: RecordBuffer,
     if segment.exclusive_start_key:
         request["ExclusiveStartKey"] = segment.exclusive_start_key
     units_per_item = source.table.units_per_item
+    # A page is held until the next one shows whether it was the segment's last, so the last record
+    # carries the completion even when DynamoDB ends a segment with an empty page.
+    held: list[dict[str, Any]] | None = None
+
+    def emit(items: list[dict[str, Any]], last: bool) -> bool:
+        now = clock_ns()
+        group = Group(source.header(now), snapshot_records(items, source.table.key, now),
+                      offsets.SEGMENT_DONE if last else None)
+        if not buffer.put(group):
+            return False
+        on_page(source.table.name, len(items))
+        return True
+
     try:
         while not stopped.is_set():
             budget.wait(stopped)
@@ -105,13 +118,12 @@ def scan_segment(client: JsonClient, segment: SegmentPlan, buffer: RecordBuffer,
                 units_per_item = consumed / len(items)
             last_key = page.get("LastEvaluatedKey")
             if items:
-                now = clock_ns()
-                group = Group(source.header(now), snapshot_records(items, source.table.key, now),
-                              None if last_key else offsets.SEGMENT_DONE)
-                if not buffer.put(group):
+                if held is not None and not emit(held, last=False):
                     return Outcome.ABORTED
-                on_page(source.table.name, len(items))
+                held = items
             if not last_key:
+                if held is not None and not emit(held, last=True):
+                    return Outcome.ABORTED
                 return Outcome.COMPLETED
             request["ExclusiveStartKey"] = last_key
         return Outcome.ABORTED

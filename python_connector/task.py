@@ -65,7 +65,7 @@ class SourceTaskEngine:
             self._start_snapshot(client, tables, segments)
         streamed = [t for t, s in assignment if s == connector.STREAM]
         if streamed:
-            self._start_cdc({t: tables[t] for t in streamed})
+            self._start_cdc(client, {t: tables[t] for t in streamed})
 
     def _start_snapshot(self, client: JsonClient, tables: Mapping[str, TableInfo],
                         segments: Sequence[tuple[str, int]]) -> None:
@@ -98,7 +98,11 @@ class SourceTaskEngine:
         with self._lock:
             return self._segments_left[table] == 0 and self._snapshot_unacked[table] <= 0
 
-    def _start_cdc(self, tables: Mapping[str, TableInfo]) -> None:
+    @staticmethod
+    def _latest_stream_arn(client: JsonClient, table: str) -> str:
+        return str(client.call("DescribeTable", {"TableName": table})["Table"].get("LatestStreamArn"))
+
+    def _start_cdc(self, client: JsonClient, tables: Mapping[str, TableInfo]) -> None:
         streams = streams_client(self.config)
         shards = offsets.read_shards(self._stored_raw)
         handover = self.config.sync_mode == "SNAPSHOT_CDC"
@@ -115,7 +119,8 @@ class SourceTaskEngine:
                      f"starting at {initial.kind}" + (f" {initial.at_ms} ms" if initial.at_ms else ""))
             reader = cdc.TableStreamReader(
                 streams, info, stream, initial, stored, self._buffer, self.config["dynamodb.cdc.max.poll.records"],
-                self._stopped, may_start=(lambda t=table: self._snapshot_in_kafka(t)) if handover else lambda: True,
+                self._stopped, current_arn=lambda t=table: self._latest_stream_arn(client, t),
+                may_start=(lambda t=table: self._snapshot_in_kafka(t)) if handover else lambda: True,
                 clock_ns=self._clock_ns)
             self._spawn(f"ddbcdc-stream-{table}", table, reader.run)
 

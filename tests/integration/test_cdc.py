@@ -118,3 +118,22 @@ def test_a_table_without_a_stream_fails_naming_the_table_and_the_fix(stack, uniq
         stack.delete_connector(name)
     trace = status["tasks"][0]["trace"]
     assert f"DynamoDB table '{table}' has no enabled stream" in trace and "StreamViewType" in trace
+
+
+def test_a_stream_disabled_and_enabled_again_stops_the_table_naming_the_gap(stack, unique):
+    table = f"replaced_{unique}"
+    ddb = stack.dynamodb()
+    create_table(ddb, table, [("id", "S")], stream_view="NEW_AND_OLD_IMAGES")
+    name = f"replaced-{unique}"
+    stack.create_connector(name, stack.connector_config(table, **CDC))
+    try:
+        put(ddb, table, "k1", 1)
+        wait_until(lambda: stack.topic_size(table) == 1, 60, "the first change")
+        ddb.update_table(TableName=table, StreamSpecification={"StreamEnabled": False})
+        ddb.update_table(TableName=table, StreamSpecification={"StreamEnabled": True,
+                                                               "StreamViewType": "NEW_AND_OLD_IMAGES"})
+        status = wait_until(lambda: (s := stack.status(name)).get("tasks") and s["tasks"][0]["state"] == "FAILED"
+                            and s, 60, "the task to stop on the replaced stream")
+    finally:
+        stack.delete_connector(name)
+    assert f"The stream of table '{table}' was replaced" in status["tasks"][0]["trace"]

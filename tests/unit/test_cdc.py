@@ -70,11 +70,12 @@ class FakeStream:
 FROM_START = InitialPosition("TRIM_HORIZON")
 
 
-def run_reader(stream, initial=FROM_START, stored=None, want=0, timeout=5.0):
+def run_reader(stream, initial=FROM_START, stored=None, want=0, timeout=5.0, current_arn=None):
     """Runs a reader until the buffer holds `want` records; returns (sequence numbers in order, groups)."""
     buffer = RecordBuffer(10_000)
     stopped = threading.Event()
-    reader = TableStreamReader(stream, TABLE, STREAM, initial, stored or {}, buffer, 5000, stopped)
+    reader = TableStreamReader(stream, TABLE, STREAM, initial, stored or {}, buffer, 5000, stopped,
+                               current_arn=current_arn)
     errors = []
     thread = threading.Thread(target=lambda: _guard(reader.run, errors), daemon=True)
     thread.start()
@@ -172,3 +173,12 @@ def test_trimmed_data_fails_the_table_loudly():
                         fail={"GetRecords": [AwsError("GetRecords", "TrimmedDataAccessException", "trimmed", 400)]})
     with pytest.raises(CdcError, match="24-hour retention and were never read: they are lost"):
         run_reader(stream, want=1)
+
+
+def test_a_replaced_stream_stops_the_table_saying_how_to_recover():
+    stream = FakeStream({"s": {"parent": None, "records": [change(1, "a")], "closed": False}})
+    with pytest.raises(CdcError, match=r"arn:stream -> arn:stream-new.*takes a new snapshot"):
+        run_reader(stream, want=1, current_arn=lambda: "arn:stream-new")
+    stored = {"s": offsets.ShardProgress("00001", False, "arn:stream-old")}
+    with pytest.raises(CdcError, match=r"DELETE /connectors/\{name\}/offsets"):
+        run_reader(stream, stored=stored, want=1)

@@ -101,7 +101,8 @@ def test_stream_records_map_to_ops_and_images(event, old, new, expected):
 
 
 def test_stream_header_is_cdc_with_the_shard_partition():
-    header = StreamSource(TABLE, "shardId-1").header(9)
+    header = StreamSource(TABLE, "arn:s", "shardId-1").header(9)
     assert header["syncMode"] == "CDC" and header["shardId"] == "shardId-1"
     assert header["partition"] == {"tableName": "orders", "shardId": "shardId-1"}
     assert header["positionField"] == "sequenceNumber" and header["snapshotStartTime"] is None
+    assert header["offset"] == {"shardEnded": "false", "streamArn": "arn:s"}

@@ -53,7 +53,9 @@ def test_a_full_last_page_then_an_empty_page_completes_without_an_empty_group():
     client = FakeScanClient({0: items(6)})
     buffer = RecordBuffer(1000)
     assert scan_segment(client, one_plan(), buffer, 3, UNLIMITED, threading.Event()) is Outcome.COMPLETED
-    assert [len(g.records) for g in drain(buffer)] == [3, 3]
+    groups = drain(buffer)
+    assert [len(g.records) for g in groups] == [3, 3]
+    assert groups[-1].last_offset == offsets.SEGMENT_DONE  # the empty last page still completes the segment
     assert len(client.requests) == 3
 
 
