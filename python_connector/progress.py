@@ -10,11 +10,25 @@ from collections.abc import Callable, Mapping
 log = logging.getLogger(__name__)
 
 REPORT_INTERVAL_S = 30.0
+STREAM_RETENTION_MS = 24 * 3600 * 1000
+RETENTION_WARNING_MS = 20 * 3600 * 1000  # warn this long into a SNAPSHOT_CDC snapshot
+
+
+def retention_warning(table: str, snapshot_start_ms: int, now_ms: int) -> str | None:
+    """With SNAPSHOT_CDC the stream must still hold the changes since the snapshot began when it ends."""
+    age = now_ms - snapshot_start_ms
+    if age < RETENTION_WARNING_MS:
+        return None
+    left_h = (STREAM_RETENTION_MS - age) / 3_600_000
+    return (f"The snapshot of {table} began {age / 3_600_000:.1f} h ago: DynamoDB Streams keeps changes for 24 h, "
+            f"so unless it completes within {max(left_h, 0):.1f} h the changes made since it began can no longer be "
+            "read and change data capture will fail. Raise dynamodb.snapshot.max.rcu.percentage or tasks.max.")
 
 
 class SnapshotProgress:
     def __init__(self, task: str, estimates: Mapping[str, int], clock: Callable[[], float] = time.monotonic,
-                 interval_s: float = REPORT_INTERVAL_S):
+                 interval_s: float = REPORT_INTERVAL_S, warnings: Callable[[], list[str]] = list):
+        """``warnings`` gives extra lines to log as warnings at each report (the retention check)."""
         """``estimates``: per table, the items this task's segments should hold (DescribeTable ItemCount share)."""
         self._task = task
         self._estimates = dict(estimates)
@@ -24,6 +38,7 @@ class SnapshotProgress:
         self._started = clock()
         self._last_report = self._started
         self._lock = threading.Lock()
+        self._warnings = warnings
 
     def add(self, table: str, items: int) -> None:
         with self._lock:
@@ -51,3 +66,5 @@ class SnapshotProgress:
         self._last_report = now
         for line in self.lines():
             log.info(line)
+        for line in self._warnings():
+            log.warning(line)

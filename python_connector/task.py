@@ -15,7 +15,7 @@ from python_connector import config as cfg
 from python_connector.aws import JsonClient, dynamodb_client
 from python_connector.buffer import RecordBuffer
 from python_connector.discovery import TableInfo, describe
-from python_connector.progress import SnapshotProgress
+from python_connector.progress import SnapshotProgress, retention_warning
 from python_connector.streams import StreamNotUsable, stream_of, streams_client
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,8 @@ class SourceTaskEngine:
                                                            self.config["dynamodb.snapshot.max.rcu.percentage"],
                                                            n, total))
                    for t, n in mine.items()}
-        self._progress = SnapshotProgress(self.name, {t: tables[t].item_count * n // total for t, n in mine.items()})
+        self._progress = SnapshotProgress(self.name, {t: tables[t].item_count * n // total for t, n in mine.items()},
+                                          warnings=self._retention_warnings)
         for t, budget in budgets.items():
             log.info("%s: snapshot of %s, segments %s of %d (%d already completed), at most %.1f read units/s",
                      self.name, t, sorted(s for table, s in segments if table == t), total,
@@ -136,6 +137,15 @@ class SourceTaskEngine:
             return cdc.InitialPosition(kind)
         return cdc.InitialPosition(kind, javatime.parse_epoch_ms(self.config["cdc.start.position.timestamp"],
                                                                  self.config["cdc.start.position.timestamp.format"]))
+
+    def _retention_warnings(self) -> list[str]:
+        if self.config.sync_mode != "SNAPSHOT_CDC":
+            return []
+        now_ms = self._clock_ns() // 1_000_000
+        with self._lock:
+            unfinished = [t for t, left in self._segments_left.items() if left > 0]
+        snapshots = connector.snapshots_of(self._raw)
+        return [w for t in unfinished if (w := retention_warning(t, snapshots[t].start_ms, now_ms))]
 
     def _page_scanned(self, table: str, items: int) -> None:
         with self._lock:

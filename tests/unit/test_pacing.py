@@ -79,3 +79,4 @@ def test_page_limit_keeps_a_page_near_a_quarter_second_of_budget():
 def test_units_per_item_comes_from_table_size_and_count():
     assert pacing.units_per_item_estimate({"ItemCount": 10, "TableSizeBytes": 81920}) == pytest.approx(1.0)
     assert pacing.units_per_item_estimate({}) == pytest.approx(0.125)
+
