@@ -27,6 +27,9 @@ Item = dict[str, dict[str, Any]]
 
 # The source operation of a stream record -> the envelope's op.
 OPS = MappingProxyType({"INSERT": b"c", "MODIFY": b"u", "REMOVE": b"d"})
+# A delete made by DynamoDB's TTL expiry, not a user, carries this record header (on the tombstone too).
+TTL_USER_IDENTITY = MappingProxyType({"type": "Service", "principalId": "dynamodb.amazonaws.com"})
+TTL_HEADERS = orjson.dumps({"dynamodb.ttl.delete": "true"})
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,7 @@ def change_records(records: Sequence[dict[str, Any]], key: Sequence[tuple[str, s
         before = dumps(old or keys) if op == b"d" else (dumps(old) if old else None)
         after = None if op == b"d" else dumps(new or keys)
         sequence = change["SequenceNumber"].encode()
+        headers = TTL_HEADERS if r.get("userIdentity") == TTL_USER_IDENTITY else None
         out.append(wire.record(created_ms(r) * 1_000_000, op, sequence,
-                               [keys[name][type_].encode() for name, type_ in key], before, after, sequence))
+                               [keys[name][type_].encode() for name, type_ in key], before, after, sequence, headers))
     return out

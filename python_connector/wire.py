@@ -4,7 +4,8 @@ Read by ``java_shim/plugin/.../RecordBatchDecoder.java``; integers little-endian
 
     batch  := i64 batchId, i32 groupCount, group*
     group  := str headerJson, i32 recordCount, record*
-    record := i64 sourceTsNs, str op, str seqNo, str key[keyCount], str before, str after, str position
+    record := i64 sourceTsNs, str op, str seqNo, str key[keyCount], str before, str after, str position,
+              str headers (a JSON object of string headers, or null)
     str    := i32 byteLength (-1 for null), UTF-8 bytes
 
 A group's header carries what its records share (table, topic, source fields, key schema, source
@@ -32,10 +33,10 @@ def string(value: bytes | None) -> bytes:
 
 
 def record(source_ts_ns: int, op: bytes, seq_no: bytes | None, key: Sequence[bytes], before: bytes | None,
-           after: bytes | None, position: bytes | None) -> bytes:
+           after: bytes | None, position: bytes | None, headers: bytes | None = None) -> bytes:
     parts = [struct.pack("<q", source_ts_ns), string(op), string(seq_no)]
     parts.extend(string(k) for k in key)
-    parts += (string(before), string(after), string(position))
+    parts += (string(before), string(after), string(position), string(headers))
     return b"".join(parts)
 
 

@@ -115,3 +115,25 @@ def test_a_retriable_aws_error_becomes_retriable_exception():
     denied = bridge.to_java_exception(AwsError("Scan", "AccessDeniedException", "no", 400))
     assert throttled.getClass().getName() == "org.apache.kafka.connect.errors.RetriableException"
     assert denied.getClass().getName() == "org.apache.kafka.connect.errors.ConnectException"
+
+
+class TtlDeleteTask(CountingTask):
+    """One TTL-expiry delete, as DynamoDB Streams reports it."""
+
+    def poll(self):
+        from python_connector.envelope import StreamSource, change_records
+
+        record = {"eventName": "REMOVE", "userIdentity": {"type": "Service", "principalId": "dynamodb.amazonaws.com"},
+                  "dynamodb": {"ApproximateCreationDateTime": 1.0, "Keys": {"id": {"S": "k"}}, "SequenceNumber": "1",
+                               "OldImage": {"id": {"S": "k"}}}}
+        return wire.batch(1, [(StreamSource(TABLE, "arn", "shard-1").header(5), change_records([record], TABLE.key))])
+
+
+def test_a_ttl_delete_and_its_tombstone_carry_the_ttl_header_in_java(engine):
+    ttl_engine = Engine(task_factory=TtlDeleteTask)
+    bridge.install(ttl_engine)
+    try:
+        described = list(driver().describeOnePoll(ttl_engine.start_task({}, [])))
+    finally:
+        bridge.install(engine)
+    assert [str(d) for d in described] == ["d|dynamodb.ttl.delete=true", "tombstone|dynamodb.ttl.delete=true"]

@@ -30,7 +30,8 @@ def test_snapshot_record_carries_key_document_and_resume_position():
     before, pos = read_str(record, pos)
     after, pos = read_str(record, pos)
     position, pos = read_str(record, pos)
-    assert (ts, seq, pk, sk, before) == (123, None, "a", "-1.50E+3", None)
+    headers, pos = read_str(record, pos)
+    assert (ts, seq, pk, sk, before, headers) == (123, None, "a", "-1.50E+3", None, None)
     assert orjson.loads(after) == ITEM  # numbers stay strings exactly as stored
     assert orjson.loads(position) == {"pk": {"S": "a"}, "sk": {"N": "-1.50E+3"}}
     assert pos == len(record)
@@ -94,7 +95,8 @@ def test_stream_records_map_to_ops_and_images(event, old, new, expected):
     if new:
         body["NewImage"] = new
     (record,) = change_records([{"eventName": event, "dynamodb": body}], (("id", "S"),))
-    ts, (op, seq, key, before, after, position) = parse(record)
+    ts, (op, seq, key, before, after, position, headers) = parse(record)
+    assert headers is None
     assert ts == 1719830940500 * 1_000_000
     assert (op, seq, key, position) == (expected[0], "0247", "k", "0247")
     assert (before and orjson.loads(before), after and orjson.loads(after)) == expected[1:]
@@ -106,3 +108,14 @@ def test_stream_header_is_cdc_with_the_shard_partition():
     assert header["partition"] == {"tableName": "orders", "shardId": "shardId-1"}
     assert header["positionField"] == "sequenceNumber" and header["snapshotStartTime"] is None
     assert header["offset"] == {"shardEnded": "false", "streamArn": "arn:s"}
+
+
+def test_a_ttl_expiry_is_told_apart_from_a_user_delete_by_a_header():
+    body = {"ApproximateCreationDateTime": 1.0, "Keys": {"id": {"S": "k"}}, "SequenceNumber": "1",
+            "OldImage": {"id": {"S": "k"}}}
+    ttl = {"eventName": "REMOVE", "dynamodb": body,
+           "userIdentity": {"type": "Service", "principalId": "dynamodb.amazonaws.com"}}
+    user = {"eventName": "REMOVE", "dynamodb": body}
+    ttl_record, user_record = change_records([ttl, user], (("id", "S"),))
+    assert orjson.loads(parse(ttl_record)[1][-1]) == {"dynamodb.ttl.delete": "true"}
+    assert parse(user_record)[1][-1] is None

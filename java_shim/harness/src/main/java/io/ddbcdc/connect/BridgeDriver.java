@@ -18,7 +18,8 @@ import org.apache.kafka.connect.source.SourceRecord;
  */
 public final class BridgeDriver {
     private static final RecordBatchDecoder.RecordFactory PLAIN = (partition, offset, topic, keySchema, key,
-            valueSchema, value) -> new SourceRecord(partition, offset, topic, null, keySchema, key, valueSchema, value);
+            valueSchema, value, headers) -> new SourceRecord(partition, offset, topic, null, keySchema, key,
+            valueSchema, value, null, headers);
 
     private BridgeDriver() {
     }
@@ -60,6 +61,18 @@ public final class BridgeDriver {
             }
         }
         return records.get();
+    }
+
+    /** One poll, decoded as the task does: per record "op|headers" ("tombstone" for a null value). */
+    public static List<String> describeOnePoll(String handle) {
+        List<String> out = new ArrayList<>();
+        for (SourceRecord r : new RecordBatchDecoder().decode(EngineAccess.poll(handle), PLAIN).records()) {
+            String op = r.value() == null ? "tombstone" : ((org.apache.kafka.connect.data.Struct) r.value()).getString("op");
+            StringBuilder headers = new StringBuilder();
+            r.headers().forEach(h -> headers.append(h.key()).append('=').append(h.value()));
+            out.add(op + "|" + headers);
+        }
+        return out;
     }
 
     /** Starts a task with this configuration and returns what Connect would see: the exception. */

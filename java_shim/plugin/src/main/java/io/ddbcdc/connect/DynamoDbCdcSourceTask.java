@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.header.Headers;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.apache.kafka.connect.source.SourceTask;
 import org.slf4j.Logger;
@@ -93,8 +94,8 @@ public class DynamoDbCdcSourceTask extends SourceTask {
 
         @Override
         public SourceRecord create(Map<String, ?> partition, Map<String, ?> offset, String topic,
-                                   Schema keySchema, Object key, Schema valueSchema, Object value) {
-            return new BatchedRecord(this, partition, offset, topic, keySchema, key, valueSchema, value);
+                                   Schema keySchema, Object key, Schema valueSchema, Object value, Headers headers) {
+            return new BatchedRecord(this, partition, offset, topic, keySchema, key, valueSchema, value, headers);
         }
     }
 
@@ -102,8 +103,8 @@ public class DynamoDbCdcSourceTask extends SourceTask {
         final Pending pending;
 
         BatchedRecord(Pending pending, Map<String, ?> partition, Map<String, ?> offset, String topic,
-                      Schema keySchema, Object key, Schema valueSchema, Object value) {
-            super(partition, offset, topic, null, keySchema, key, valueSchema, value);
+                      Schema keySchema, Object key, Schema valueSchema, Object value, Headers headers) {
+            super(partition, offset, topic, null, keySchema, key, valueSchema, value, null, headers);
             this.pending = pending;
         }
     }

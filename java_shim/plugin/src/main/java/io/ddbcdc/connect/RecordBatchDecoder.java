@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.header.ConnectHeaders;
+import org.apache.kafka.connect.header.Headers;
 import org.apache.kafka.connect.source.SourceRecord;
 
 /**
@@ -23,7 +25,8 @@ import org.apache.kafka.connect.source.SourceRecord;
  * <pre>
  * batch  := i64 batchId, i32 groupCount, group*
  * group  := str headerJson, i32 recordCount, record*
- * record := i64 sourceTsNs, str op, str seqNo, str key[keyCount], str before, str after, str position
+ * record := i64 sourceTsNs, str op, str seqNo, str key[keyCount], str before, str after, str position,
+ *           str headers (JSON object of string headers, or null)
  * str    := i32 byteLength (-1 for null), UTF-8 bytes
  * </pre>
  *
@@ -49,12 +52,7 @@ final class RecordBatchDecoder {
         int groups = in.getInt();
         List<SourceRecord> out = new ArrayList<>();
         for (int g = 0; g < groups; g++) {
-            Map<String, Object> header;
-            try {
-                header = JSON.readValue(readString(in), MAP);
-            } catch (IOException e) {
-                throw new ConnectException("Corrupt batch header from the engine", e);
-            }
+            Map<String, Object> header = readJson(readString(in));
             String table = (String) header.get("table");
             String topic = (String) header.get("topic");
             List<List<String>> keyAttributes = (List<List<String>>) header.get("key");
@@ -78,6 +76,11 @@ final class RecordBatchDecoder {
                 String before = readString(in);
                 String after = readString(in);
                 String position = readString(in);
+                String headersJson = readString(in);
+                ConnectHeaders headers = new ConnectHeaders();
+                if (headersJson != null) {
+                    readJson(headersJson).forEach((k, v) -> headers.addString(k, String.valueOf(v)));
+                }
 
                 Struct source = new Struct(EnvelopeSchemas.SOURCE)
                         .put("tableName", table)
@@ -107,9 +110,9 @@ final class RecordBatchDecoder {
                 if (lastOffset != null && r == count - 1) {
                     recordOffset.putAll(lastOffset);
                 }
-                out.add(factory.create(partition, recordOffset, topic, s.key, key, s.envelope, value));
+                out.add(factory.create(partition, recordOffset, topic, s.key, key, s.envelope, value, headers));
                 if ("d".equals(op)) {
-                    out.add(factory.create(partition, recordOffset, topic, s.key, key, null, null));
+                    out.add(factory.create(partition, recordOffset, topic, s.key, key, null, null, headers));
                 }
             }
         }
@@ -120,7 +123,7 @@ final class RecordBatchDecoder {
     interface RecordFactory {
         SourceRecord create(Map<String, ?> partition, Map<String, ?> offset, String topic,
                             org.apache.kafka.connect.data.Schema keySchema, Object key,
-                            org.apache.kafka.connect.data.Schema valueSchema, Object value);
+                            org.apache.kafka.connect.data.Schema valueSchema, Object value, Headers headers);
     }
 
     /** Copies out of the (direct) buffer through a scratch array: one copy, no per-string allocation. */
@@ -134,6 +137,14 @@ final class RecordBatchDecoder {
         }
         in.get(scratch, 0, len);
         return new String(scratch, 0, len, StandardCharsets.UTF_8);
+    }
+
+    private static Map<String, Object> readJson(String json) {
+        try {
+            return JSON.readValue(json, MAP);
+        } catch (IOException e) {
+            throw new ConnectException("Corrupt JSON in a batch from the engine", e);
+        }
     }
 
     private static Long asLong(Object o) {
