@@ -130,14 +130,20 @@ class BenchWorker:
             "transforms.run.regex": "(.*)", "transforms.run.replacement": f"$1{suffix}"})
         topics = [t + suffix for t in tables]
         start = time.perf_counter()
-        requests.put(f"{self.url}/connectors/{name}/config", json=config, timeout=30).raise_for_status()
+        self.create(name, config)
         while topic_total(self.stack.bootstrap, topics) < expected:
             time.sleep(0.2)
         seconds = time.perf_counter() - start
-        requests.delete(f"{self.url}/connectors/{name}", timeout=30)
+        self.delete(name)
         print(f"(c) connector end to end, {len(tables)} table(s): {expected:,} items in {seconds:.1f}s = "
               f"{expected / seconds:,.0f} items/s; worker RSS now {self.rss_mb():,.0f} MB", flush=True)
         return expected / seconds
+
+    def create(self, name: str, config: dict[str, str]) -> None:
+        requests.put(f"{self.url}/connectors/{name}/config", json=config, timeout=30).raise_for_status()
+
+    def delete(self, name: str) -> None:
+        requests.delete(f"{self.url}/connectors/{name}", timeout=30)
 
     def rss_mb(self) -> float:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
