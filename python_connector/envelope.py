@@ -32,6 +32,27 @@ TTL_USER_IDENTITY = MappingProxyType({"type": "Service", "principalId": "dynamod
 TTL_HEADERS = orjson.dumps({"dynamodb.ttl.delete": "true"})
 
 
+def group_header(table: TableInfo, sync_mode: str, ts_ns: int, partition: dict[str, str], offset: dict[str, Any],
+                 position_field: str, **source: Any) -> dict[str, Any]:
+    """A wire group's header; ``source`` sets the optional source fields this kind of record has."""
+    return {
+        "table": table.name,
+        "topic": table.name,
+        "syncMode": sync_mode,
+        "tsNs": ts_ns,
+        "snapshotStartTime": None,
+        "snapshotCount": None,
+        "segment": None,
+        "totalSegments": None,
+        "shardId": None,
+        **source,
+        "key": [list(k) for k in table.key],
+        "partition": partition,
+        "offset": offset,
+        "positionField": position_field,
+    }
+
+
 @dataclass(frozen=True)
 class SnapshotSource:
     """What all records of one snapshot segment share."""
@@ -43,22 +64,11 @@ class SnapshotSource:
     start_ms: int
 
     def header(self, ts_ns: int) -> dict[str, Any]:
-        return {
-            "table": self.table.name,
-            "topic": self.table.name,
-            "syncMode": "SNAPSHOT",
-            "tsNs": ts_ns,
-            "snapshotStartTime": self.start_ms,
-            "snapshotCount": self.count,
-            "segment": self.segment,
-            "totalSegments": self.total_segments,
-            "shardId": None,
-            "key": [list(k) for k in self.table.key],
-            "partition": offsets.snapshot_partition(self.table.name, self.segment),
-            "offset": offsets.snapshot_offset(self.table.name, self.segment, self.total_segments, self.count,
-                                              self.start_ms),
-            "positionField": offsets.POSITION_FIELD,
-        }
+        return group_header(
+            self.table, "SNAPSHOT", ts_ns, offsets.snapshot_partition(self.table.name, self.segment),
+            offsets.snapshot_offset(self.table.name, self.segment, self.total_segments, self.count, self.start_ms),
+            offsets.POSITION_FIELD, snapshotStartTime=self.start_ms, snapshotCount=self.count, segment=self.segment,
+            totalSegments=self.total_segments)
 
 
 def item_key(item: Item, key: Sequence[tuple[str, str]]) -> Item:
@@ -84,21 +94,8 @@ class StreamSource:
     shard: str
 
     def header(self, ts_ns: int) -> dict[str, Any]:
-        return {
-            "table": self.table.name,
-            "topic": self.table.name,
-            "syncMode": "CDC",
-            "tsNs": ts_ns,
-            "snapshotStartTime": None,
-            "snapshotCount": None,
-            "segment": None,
-            "totalSegments": None,
-            "shardId": self.shard,
-            "key": [list(k) for k in self.table.key],
-            "partition": offsets.shard_partition(self.table.name, self.shard),
-            "offset": offsets.shard_offset(self.stream_arn),
-            "positionField": offsets.SEQUENCE_FIELD,
-        }
+        return group_header(self.table, "CDC", ts_ns, offsets.shard_partition(self.table.name, self.shard),
+                            offsets.shard_offset(self.stream_arn), offsets.SEQUENCE_FIELD, shardId=self.shard)
 
 
 def created_ms(record: dict[str, Any]) -> int:
