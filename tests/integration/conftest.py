@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -19,6 +20,9 @@ ROOT = Path(__file__).resolve().parents[2]
 ENDPOINTS = ROOT / ".stack" / "endpoints.env"
 
 
+_POLL_PAUSE = threading.Event()
+
+
 def wait_until(predicate: Callable[[], Any], timeout_s: float, what: str, interval_s: float = 0.25) -> Any:
     """Polls until predicate() is truthy and returns it; fails naming `what` after the deadline."""
     deadline = time.monotonic() + timeout_s
@@ -26,9 +30,10 @@ def wait_until(predicate: Callable[[], Any], timeout_s: float, what: str, interv
         value = predicate()
         if value:
             return value
-        if time.monotonic() > deadline:
+        left = deadline - time.monotonic()
+        if left <= 0:
             pytest.fail(f"timed out after {timeout_s:.0f}s waiting for {what}")
-        time.sleep(interval_s)
+        _POLL_PAUSE.wait(min(interval_s, left))  # never set: a pause that cannot outlast the deadline
 
 
 @dataclass(frozen=True)
