@@ -16,11 +16,13 @@ from typing import Any
 
 @dataclass
 class Group:
-    """Records sharing one wire header; ``last_offset`` is merged into the offset of the final one."""
+    """Records sharing one wire header; ``last_offset`` is merged into the offset of the final one, and
+    ``committed`` is what becomes true once Connect has committed it (a group may carry no records)."""
 
     header: dict[str, Any]
     records: list[bytes]
     last_offset: Mapping[str, Any] | None = None
+    committed: Any = None
 
 
 class RecordBuffer:

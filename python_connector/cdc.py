@@ -1,14 +1,15 @@
-"""Change data capture of one table: its stream's shards read in lineage order into the buffer.
+"""Change data capture of one table: the stream shards this task holds the lease of, read in lineage order.
 
 Each shard is a small state machine::
 
     BLOCKED_ON_PARENT --(parent finished, or no longer listed)--> READING --(no next iterator)--> FINISHED
 
-A shard's position is the sequence number of the last change it emitted; it is stored by Connect with
-that record, never as an iterator (iterators expire after 15 minutes). The configured initial position
-(TRIM_HORIZON, LATEST, AT_TIMESTAMP) applies only to the shards listed when the table's CDC first starts;
-any other shard without a stored position is a child that appeared since, read from its beginning so no
-change is skipped.
+A shard's position is the sequence number of the last change emitted; it is checkpointed in the lease
+table and stored by Connect with that record, never as an iterator (iterators expire after 15 minutes).
+The configured initial position (TRIM_HORIZON, LATEST, AT_TIMESTAMP) goes into the leases of the shards
+listed when the table's CDC first starts; a shard found later is a child that appeared since, read from
+its beginning so no change is skipped. A parent is finished when this task read it to its end or its
+lease says SHARD_END (another task may have read it): only then are its children read.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from python_connector import offsets
+from python_connector import leases, offsets
 from python_connector.aws import AwsError, JsonClient
 from python_connector.buffer import Group, RecordBuffer
 from python_connector.discovery import TableInfo
 from python_connector.envelope import StreamSource, change_records, created_ms
+from python_connector.leases import SHARD_END, Committed, Lease, LeaseKeeper, LeaseTable
 from python_connector.streams import Shard, StreamInfo, is_expired_iterator, is_trimmed, list_shards
 
 log = logging.getLogger(__name__)
@@ -64,19 +66,34 @@ class InitialPosition:
 
 @dataclass
 class ShardCursor:
-    shard: Shard
+    shard: str
+    parent: str | None
     position: str | None  # sequence number of the last change emitted (or stored)
     start: str  # iterator type when there is no position: TRIM_HORIZON or LATEST
     not_before_ms: int | None = None  # AT_TIMESTAMP: changes older than this are not emitted
     iterator: str | None = None
     finished: bool = False
 
+    @classmethod
+    def resuming(cls, lease: Lease, stored: offsets.ShardProgress | None) -> ShardCursor:
+        """Where reading resumes: after the further of the lease checkpoint and Connect's stored position."""
+        point = leases.further(lease.checkpoint, None if stored is None else
+                               SHARD_END if stored.ended else stored.sequence_number)
+        if point == SHARD_END:
+            return cls(lease.shard, lease.parent, None, leases.TRIM_HORIZON, finished=True)
+        if leases.is_sequence(point):
+            return cls(lease.shard, lease.parent, point, leases.TRIM_HORIZON)
+        if point.startswith(leases.AT_TIMESTAMP):
+            return cls(lease.shard, lease.parent, None, leases.TRIM_HORIZON,
+                       not_before_ms=int(point.removeprefix(leases.AT_TIMESTAMP)))
+        return cls(lease.shard, lease.parent, None, point)
+
 
 class TableStreamReader:
     def __init__(self, streams: JsonClient, table: TableInfo, stream: StreamInfo, initial: InitialPosition,
                  stored: Mapping[str, offsets.ShardProgress], buffer: RecordBuffer, limit: int,
-                 stopped: threading.Event, current_arn: Callable[[], str] | None = None,
-                 may_start: Callable[[], bool] = lambda: True,
+                 stopped: threading.Event, keeper: LeaseKeeper, lease_table: LeaseTable,
+                 current_arn: Callable[[], str] | None = None, may_start: Callable[[], bool] = lambda: True,
                  clock: Callable[[], float] = time.monotonic, clock_ns: Callable[[], int] = time.time_ns):
         """``may_start`` holds the reader back until it is true: with SNAPSHOT_CDC, until every snapshot record
         of the table is in Kafka, so the table's change events follow all its snapshot records.
@@ -89,12 +106,13 @@ class TableStreamReader:
         self._buffer = buffer
         self._limit = min(limit, GET_RECORDS_MAX)
         self._stopped = stopped
+        self._keeper = keeper
+        self._lease_table = lease_table
         self._clock = clock
         self._clock_ns = clock_ns
         self._may_start = may_start
         self._current_arn = current_arn
         self._cursors: dict[str, ShardCursor] = {}
-        self._first_listing = not stored  # no stored position: the table's CDC starts now
 
     def run(self) -> None:
         """Reads until the task stops; raises CdcError for anything that stops this table."""
@@ -104,12 +122,14 @@ class TableStreamReader:
                 while not self._may_start():
                     if self._stopped.wait(0.2):
                         return
+            self._keeper.add_table(self._table.name, self._lease_table)
             listed_at = -SHARD_REFRESH_S
             idle = IDLE_MIN_S
             while not self._stopped.is_set():
                 if self._clock() - listed_at >= SHARD_REFRESH_S:
                     self._refresh_shards()
                     listed_at = self._clock()
+                self._follow_leases()
                 emitted = sum(self._read(cursor) for cursor in self._ready())
                 if emitted:
                     idle = IDLE_MIN_S
@@ -120,31 +140,61 @@ class TableStreamReader:
             raise CdcError(self._table.name, e) from e
 
     def _refresh_shards(self) -> None:
+        """Checks the stream is still the table's, and gives every listed shard a lease."""
         for stored in self._stored.values():
             if stored.stream_arn and stored.stream_arn != self._stream.arn:
                 raise StreamReplaced(self._table.name, stored.stream_arn, self._stream.arn)
         if self._current_arn is not None and (now := self._current_arn()) != self._stream.arn:
             raise StreamReplaced(self._table.name, self._stream.arn, now)
-        for shard in list_shards(self._streams, self._stream.arn):
-            if shard.id not in self._cursors:
-                self._cursors[shard.id] = self._cursor_for(shard)
-        self._first_listing = False
+        listed = list_shards(self._streams, self._stream.arn)
+        known = self._keeper.view(self._table.name)
+        for lease in known.values():
+            if lease.stream_arn != self._stream.arn:
+                raise StreamReplaced(self._table.name, lease.stream_arn, self._stream.arn)
+        first_start = not known and not self._stored
+        new = [s for s in listed if s.id not in known]
+        for shard in new:
+            self._lease_table.create(shard, self._first_checkpoint(shard, first_start), self._stream.arn)
+        listed_ids = {s.id for s in listed}
+        for lease in known.values():
+            if lease.checkpoint == SHARD_END and lease.shard not in listed_ids:
+                self._lease_table.delete(lease)  # trimmed away: nothing left to read or to wait for
+        if new:
+            self._keeper.wake()
 
-    def _cursor_for(self, shard: Shard) -> ShardCursor:
+    def _first_checkpoint(self, shard: Shard, first_start: bool) -> str:
+        """A new lease's checkpoint: Connect's stored position if any (the lease table is new), the configured
+        initial position at the table's first start, else the shard's beginning (a child found since)."""
         stored = self._stored.get(shard.id)
         if stored is not None:
-            return ShardCursor(shard, stored.sequence_number, "TRIM_HORIZON", finished=stored.ended)
-        if not self._first_listing:
-            return ShardCursor(shard, None, "TRIM_HORIZON")  # a child that appeared since: from its beginning
+            return SHARD_END if stored.ended else stored.sequence_number
+        if not first_start:
+            return leases.TRIM_HORIZON
         if self._initial.kind == "LATEST":
-            # A closed shard holds only changes from before now.
-            return ShardCursor(shard, None, "LATEST", finished=shard.closed)
-        return ShardCursor(shard, None, "TRIM_HORIZON", not_before_ms=self._initial.at_ms)
+            return SHARD_END if shard.closed else leases.LATEST  # a closed shard holds only older changes
+        if self._initial.kind == "AT_TIMESTAMP":
+            return f"{leases.AT_TIMESTAMP}{self._initial.at_ms}"
+        return leases.TRIM_HORIZON
+
+    def _follow_leases(self) -> None:
+        """Reads the shards this task holds the lease of: a lease just taken resumes from its checkpoint."""
+        held = self._keeper.held(self._table.name)
+        for shard in [s for s in self._cursors if s not in held]:
+            del self._cursors[shard]
+            self._keeper.stopped_reading(self._table.name, shard)
+        for shard, lease in held.items():
+            if shard not in self._cursors:
+                self._cursors[shard] = ShardCursor.resuming(lease, self._stored.get(shard))
 
     def _ready(self) -> list[ShardCursor]:
-        """Unfinished shards whose parent has finished (or is no longer listed), parents first."""
-        return [c for c in self._cursors.values() if not c.finished and
-                (c.shard.parent not in self._cursors or self._cursors[c.shard.parent].finished)]
+        """Unfinished shards whose parent finished, here or on any task (or is no longer listed)."""
+        return [c for c in self._cursors.values() if not c.finished and self._parent_finished(c)]
+
+    def _parent_finished(self, cursor: ShardCursor) -> bool:
+        if cursor.parent is None:
+            return True
+        parent = self._cursors.get(cursor.parent)
+        return parent.finished if parent is not None else self._keeper.finished(self._table.name, cursor.parent)
 
     def _read(self, cursor: ShardCursor) -> int:
         """One GetRecords on the shard; returns the number of changes emitted."""
@@ -158,7 +208,7 @@ class TableStreamReader:
                 return 0
             if is_trimmed(e):
                 raise StreamDataLost(
-                    f"the changes of shard {cursor.shard.id} after sequence number {cursor.position} are past "
+                    f"the changes of shard {cursor.shard} after sequence number {cursor.position} are past "
                     "DynamoDB Streams' 24-hour retention and were never read: they are lost. Take a new snapshot "
                     "(reset the connector's offsets with SNAPSHOT_CDC) to get back in step.") from e
             raise
@@ -166,21 +216,26 @@ class TableStreamReader:
         following = page.get("NextShardIterator")
         if cursor.not_before_ms is not None:
             records = [r for r in records if created_ms(r) >= cursor.not_before_ms]
-        if records:
-            now = self._clock_ns()
-            group = Group(StreamSource(self._table, self._stream.arn, cursor.shard.id).header(now),
-                          change_records(records, self._table.key), None if following else offsets.SHARD_DONE)
+        if records or following is None:
+            # A shard that ends on an empty page still passes SHARD_END through the buffer, so its lease
+            # is checkpointed once everything read before it is committed.
+            position = records[-1]["dynamodb"]["SequenceNumber"] if records else cursor.position
+            committed = Committed(self._table.name, cursor.shard, position if following else SHARD_END)
+            group = Group(StreamSource(self._table, self._stream.arn, cursor.shard).header(self._clock_ns()),
+                          change_records(records, self._table.key), None if following else offsets.SHARD_DONE,
+                          committed)
             if not self._buffer.put(group):
                 return 0
-            cursor.position = records[-1]["dynamodb"]["SequenceNumber"]
+            self._keeper.emitted(self._table.name, cursor.shard, committed.checkpoint)
+            cursor.position = position
         cursor.iterator = following
         if following is None:
             cursor.finished = True
-            log.info("Table %s: shard %s read to its end", self._table.name, cursor.shard.id)
+            log.info("Table %s: shard %s read to its end", self._table.name, cursor.shard)
         return len(records)
 
     def _iterator(self, cursor: ShardCursor) -> str:
-        request = {"StreamArn": self._stream.arn, "ShardId": cursor.shard.id}
+        request = {"StreamArn": self._stream.arn, "ShardId": cursor.shard}
         if cursor.position is not None:
             request |= {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": cursor.position}
         else:

@@ -106,15 +106,38 @@ def split_by_table(units: Sequence[tuple[str, int]], max_tasks: int) -> list[lis
     return [[u for u in units if u[0] in part] for part in split(tables, max_tasks)]
 
 
+def snapshot_done(table: str, snapshot: TableSnapshot, segments: int,
+                  stored: Mapping[tuple[str, int], offsets.SegmentProgress]) -> bool:
+    return all((p := stored.get((table, s))) is not None and p.completed and p.count == snapshot.count
+               for s in range(segments))
+
+
+def plan_tasks(config: cfg.ConnectorConfig, tables: Sequence[str], snapshots: Mapping[str, TableSnapshot],
+               stored: Mapping[tuple[str, int], offsets.SegmentProgress], max_tasks: int
+               ) -> list[list[tuple[str, int]]]:
+    """Scan segments go round-robin over the tasks. Every task gets the streams (leases share their shards
+    out), except that with SNAPSHOT_CDC a table still in its snapshot keeps segments and stream on one task."""
+    segments = config["dynamodb.snapshot.total.segments"]
+    if config.sync_mode == "SNAPSHOT":
+        return split([(t, s) for t in tables for s in range(segments)], max_tasks)
+    if config.sync_mode == "CDC":
+        return [[(t, STREAM) for t in tables] for _ in range(max_tasks)]
+    streaming = [t for t in tables if snapshot_done(t, snapshots[t], segments, stored)]
+    parts = split_by_table([(t, u) for t in tables if t not in streaming for u in [*range(segments), STREAM]],
+                           max_tasks)
+    count = max_tasks if streaming else len(parts)
+    return [(parts[i] if i < len(parts) else []) + [(t, STREAM) for t in streaming] for i in range(count)]
+
+
 def task_configs(raw: Mapping[str, str], max_tasks: int, stored: Sequence[Mapping[str, Any]],
                  now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000) -> list[dict[str, str]]:
     config = cfg.parse(raw)
-    units = units_of(raw, config)
-    if not units:
+    tables = tables_of(raw, config)
+    if not tables:
         return []  # no table matches yet: no task until one does
-    snapshots = decide_table_snapshots(tables_of(raw, config), offsets.read_segments(stored), now_ms())
+    segments = offsets.read_segments(stored)
+    snapshots = decide_table_snapshots(tables, segments, now_ms())
     shared = orjson.dumps({t: [s.start_ms, s.count] for t, s in snapshots.items()}).decode()
     task_raw = {k: v for k, v in raw.items() if k != TABLES_KEY}
-    parts = split_by_table(units, max_tasks) if config.sync_mode == "SNAPSHOT_CDC" else split(units, max_tasks)
     return [{**task_raw, ASSIGNMENT_KEY: orjson.dumps(part).decode(), SNAPSHOTS_KEY: shared, TASK_INDEX_KEY: str(index)}
-            for index, part in enumerate(parts)]
+            for index, part in enumerate(plan_tasks(config, tables, snapshots, segments, max_tasks))]

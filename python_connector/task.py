@@ -6,11 +6,13 @@ import itertools
 import logging
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from python_connector import cdc, connector, javatime, offsets, pacing, snapshot, wire
+from python_connector import cdc, connector, javatime, leases, offsets, pacing, snapshot, wire
 from python_connector import config as cfg
 from python_connector.aws import JsonClient, dynamodb_client
 from python_connector.buffer import RecordBuffer
@@ -30,6 +32,42 @@ class AllTablesFailed(Exception):
     pass
 
 
+@dataclass
+class InFlight:
+    """A batch handed to Connect: what its acknowledgement releases and makes committed."""
+
+    records: int
+    snapshot_records: Counter[str]
+    committed: list[leases.Committed] = field(default_factory=list)
+    acked: bool = False
+
+
+class InFlightBatches:
+    """Batches Connect has not acknowledged yet. Their positions become committed in poll order, as Connect's
+    own offsets do: a batch acknowledged early waits for every earlier one (not thread-safe: callers lock)."""
+
+    def __init__(self) -> None:
+        self._ids = itertools.count(1)
+        self._batches: dict[int, InFlight] = {}  # in poll order
+
+    def add(self, batch: InFlight) -> int:
+        batch_id = next(self._ids)
+        self._batches[batch_id] = batch
+        return batch_id
+
+    def acknowledge(self, batch_id: int) -> tuple[InFlight | None, list[leases.Committed]]:
+        """The batch (None if unknown) and the positions now committed."""
+        batch = self._batches.get(batch_id)
+        if batch is None:
+            return None, []
+        batch.acked = True
+        committed: list[leases.Committed] = []
+        while self._batches and (first := next(iter(self._batches.values()))).acked:
+            del self._batches[next(iter(self._batches))]
+            committed += first.committed
+        return batch, committed
+
+
 class SourceTaskEngine:
     def __init__(self, raw: Mapping[str, str], stored: Sequence[Mapping[str, Any]],
                  client_factory: Callable[[cfg.ConnectorConfig], JsonClient] = dynamodb_client,
@@ -45,8 +83,8 @@ class SourceTaskEngine:
         self._linger_s = self.config["poll.linger.ms"] / 1000.0
         self._buffer = RecordBuffer(READ_AHEAD_BATCHES * self._max_batch)
         self._stopped = threading.Event()
-        self._batch_ids = itertools.count(1)
-        self._in_flight: dict[int, tuple[int, Counter[str]]] = {}  # batch -> (records, snapshot records by table)
+        self._in_flight = InFlightBatches()
+        self._keeper: leases.LeaseKeeper | None = None
         self._snapshot_unacked: Counter[str] = Counter()
         self._segments_left: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -107,6 +145,8 @@ class SourceTaskEngine:
         streams = streams_client(self.config)
         shards = offsets.read_shards(self._stored_raw)
         handover = self.config.sync_mode == "SNAPSHOT_CDC"
+        self._keeper = keeper = leases.LeaseKeeper(f"{self.name}-{uuid.uuid4().hex[:8]}")
+        self._spawn("ddbcdc-leases", "", lambda: keeper.run(self._stopped))
         for table, info in tables.items():
             try:
                 stream = stream_of(info.description)
@@ -120,10 +160,28 @@ class SourceTaskEngine:
                      f"starting at {initial.kind}" + (f" {initial.at_ms} ms" if initial.at_ms else ""))
             reader = cdc.TableStreamReader(
                 streams, info, stream, initial, stored, self._buffer, self.config["dynamodb.cdc.max.poll.records"],
-                self._stopped, current_arn=lambda t=table: self._latest_stream_arn(client, t),
+                self._stopped, keeper, self._lease_table(client, table),
+                current_arn=lambda t=table: self._latest_stream_arn(client, t),
                 may_start=(lambda t=table: self._snapshot_in_kafka(t)) if handover else lambda: True,
                 clock_ns=self._clock_ns)
             self._spawn(f"ddbcdc-stream-{table}", table, reader.run)
+
+    def _lease_table(self, client: JsonClient, table: str) -> leases.LeaseTable:
+        """This generation's lease table. SNAPSHOT_CDC starts a generation with each snapshot of the table;
+        the previous generation's table is dropped."""
+        generation = connector.snapshots_of(self._raw)[table].count if self.config.sync_mode == "SNAPSHOT_CDC" else 1
+        prefix = self.config["dynamodb.cdc.checkpointing.table.prefix"]
+
+        def named(g: int) -> leases.LeaseTable:
+            return leases.LeaseTable(client, leases.table_name(prefix, self._raw.get("name", ""), table, g),
+                                     self.config["dynamodb.cdc.table.billing.mode"],
+                                     self.config["dynamodb.cdc.checkpointing.table.read.capacity"],
+                                     self.config["dynamodb.cdc.checkpointing.table.write.capacity"])
+
+        if generation > 1 and named(generation - 1).drop():
+            log.info("%s: dropped lease table %s of the previous snapshot of %s", self.name,
+                     named(generation - 1).name, table)
+        return named(generation)
 
     def _initial_position(self, table: str) -> cdc.InitialPosition:
         """Where a table's first CDC start begins: configured for CDC; for SNAPSHOT_CDC at the snapshot's start,
@@ -183,27 +241,37 @@ class SourceTaskEngine:
         groups = self._buffer.take(self._max_batch, self._linger_s)
         if not groups:
             return None
-        batch_id = next(self._batch_ids)
-        snapshot_records = Counter()
+        batch = InFlight(sum(len(g.records) for g in groups), Counter(),
+                         [g.committed for g in groups if g.committed is not None])
         for g in groups:
             if g.header["syncMode"] == "SNAPSHOT":
-                snapshot_records[g.header["table"]] += len(g.records)
+                batch.snapshot_records[g.header["table"]] += len(g.records)
         with self._lock:
-            self._in_flight[batch_id] = (sum(len(g.records) for g in groups), snapshot_records)
+            batch_id = self._in_flight.add(batch)
+        if not batch.records:  # only the end of a shard: nothing for Connect to write
+            self.acknowledge(batch_id)
+            return None
         encoded = []
         for g in groups:
-            header = g.header if g.last_offset is None else {**g.header, "lastOffset": dict(g.last_offset)}
-            encoded.append((header, g.records))
+            if g.records:
+                header = g.header if g.last_offset is None else {**g.header, "lastOffset": dict(g.last_offset)}
+                encoded.append((header, g.records))
         return wire.batch(batch_id, encoded)
 
     def acknowledge(self, batch_id: int) -> None:
         with self._lock:
-            records, snapshot_records = self._in_flight.pop(batch_id, (0, Counter()))
-            self._snapshot_unacked.subtract(snapshot_records)
-        self._buffer.release(records)
+            batch, committed = self._in_flight.acknowledge(batch_id)
+            if batch is None:
+                return
+            self._snapshot_unacked.subtract(batch.snapshot_records)
+        self._buffer.release(batch.records)
+        if committed and self._keeper is not None:
+            self._keeper.committed(committed)
 
     def stop(self) -> None:
         self._stopped.set()
         self._buffer.close()
         for thread in self._threads:
             thread.join(timeout=10)
+        if self._keeper is not None:
+            self._keeper.release_all()

@@ -1,6 +1,9 @@
-"""Change data capture from DynamoDB Streams on the real stack: c/u/d with images, tombstones, resume, LATEST."""
+"""Change data capture from DynamoDB Streams on the real stack: c/u/d with images, tombstones, resume, LATEST,
+AT_TIMESTAMP."""
 
+import datetime
 import itertools
+import time
 
 import orjson
 
@@ -104,6 +107,33 @@ def test_latest_emits_only_changes_made_after_the_start(stack, unique):
         stack.delete_connector(name)
     keys = [r.key["payload"]["id"] for r in records]
     assert "before" not in keys and keys and all(k.startswith("probe") for k in keys)
+
+
+def test_at_timestamp_emits_nothing_older_than_the_timestamp(stack, unique):
+    table = f"attime_{unique}"
+    ddb = stack.dynamodb()
+    create_table(ddb, table, [("id", "S")], stream_view="NEW_AND_OLD_IMAGES")
+    put(ddb, table, "old", 1)
+    put(ddb, table, "later", 1)  # changed again after the timestamp: only that change comes
+    # DynamoDB Local stamps changes to the minute: the timestamp is the start of the next minute.
+    at = (int(time.time()) // 60 + 1) * 60
+    wait_until(lambda: time.time() >= at + 1, 70, "the next minute", interval_s=0.5)
+    put(ddb, table, "later", 2)
+    put(ddb, table, "new", 1)
+    name = f"attime-{unique}"
+    stack.create_connector(name, stack.connector_config(table, **CDC, **{
+        "dynamodb.cdc.initial.stream.position": "AT_TIMESTAMP",
+        "cdc.start.position.timestamp": datetime.datetime.fromtimestamp(at, datetime.UTC).strftime("%d/%m/%Y %H:%M:%S"),
+        "cdc.start.position.timestamp.format": "dd/MM/yyyy HH:mm:ss"}))
+    try:
+        wait_until(lambda: stack.topic_size(table) >= 2, 60, "the changes after the timestamp")
+        put(ddb, table, "last", 1)
+        wait_until(lambda: stack.topic_size(table) >= 3, 60, "a change made while running")
+        records = stack.read_topic(table)
+    finally:
+        stack.delete_connector(name)
+    assert changes_by_key(records) == {"later": [("u", "1", "2")], "new": [("c", None, "1")],
+                                       "last": [("c", None, "1")]}
 
 
 def test_a_table_without_a_stream_fails_naming_the_table_and_the_fix(stack, unique):

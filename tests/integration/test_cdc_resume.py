@@ -1,9 +1,11 @@
 """kill -9 of the worker while changes flow, then a restart: no change lost, and the only repeats are the
-changes Connect had not committed when the worker died. Two tables over two tasks: one stream each."""
+changes Connect had not committed when the worker died. Two tables over two tasks: their leases give each
+task one table's shard."""
 
 import signal
 import threading
 
+from python_connector import leases
 from tests.integration.conftest import Stack, wait_until
 from tests.integration.tables import create_table
 from tests.integration.workers import free_port, start_launched, stored_offsets, wait_for_rest, worker_properties
@@ -15,6 +17,18 @@ def write_changes(ddb, table, done):
     for i in range(CHANGES):
         ddb.put_item(TableName=table, Item={"id": {"N": str(i)}, "pad": {"S": "c" * 200}})
     done.set()
+
+
+def lease_item(ddb, table):
+    """The lease of the table's (only) shard."""
+    items = ddb.scan(TableName=leases.table_name("connect-KCL-", "cdc", table, 1), ConsistentRead=True)["Items"]
+    assert len(items) == 1
+    return items[0]
+
+
+def lease_owner(ddb, table):
+    """The task holding the lease (its owner id less the instance suffix)."""
+    return lease_item(ddb, table).get("leaseOwner", {}).get("S", "").rsplit("-", 1)[0] or None
 
 
 def test_a_killed_worker_loses_no_change_and_repeats_only_the_uncommitted(stack, unique, tmp_path):
@@ -37,6 +51,9 @@ def test_a_killed_worker_loses_no_change_and_repeats_only_the_uncommitted(stack,
             threading.Thread(target=write_changes, args=(ddb, table, done), daemon=True).start()
             writers.append(done)
         wait_until(lambda: stack.topic_size(tables[0]) >= CHANGES // 3, 120, "changes to be flowing")
+        # tasks.max=2: the leases share the two tables' shards out, one to each task.
+        wait_until(lambda: len({lease_owner(ddb, t) for t in tables} - {None}) == 2, 60,
+                   "each task to hold one table's shard")
         tasks = rest.status("cdc")["tasks"]
         worker.send_signal(signal.SIGKILL)
         worker.wait(30)
@@ -44,6 +61,9 @@ def test_a_killed_worker_loses_no_change_and_repeats_only_the_uncommitted(stack,
         committed = {}
         for partition, offset in stored_offsets(stack.bootstrap, f"{group}-offsets", "cdc"):
             committed[partition["tableName"]] = offset["sequenceNumber"]  # one shard per table here
+        # A restart resumes after the further of Connect's offset and the lease checkpoint.
+        for table in tables:
+            committed[table] = leases.further(lease_item(ddb, table)["checkpoint"]["S"], committed.get(table))
         assert written_before_kill[tables[0]] < CHANGES, "all changes were through before the kill"
 
         worker = start_launched(props, tmp_path / "run2.log")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from python_connector.aws import AwsError
+from python_connector.leases import Lease
+from python_connector.streams import Shard
 
 
 class FakeScanClient:
@@ -38,3 +41,41 @@ class FakeScanClient:
         if page and len(page) == body["Limit"]:
             answer["LastEvaluatedKey"] = {k: page[-1][k] for k in self.key}
         return answer
+
+
+class FakeLeaseTable:
+    """LeaseTable's operations over a dict, with the same conditional-counter semantics."""
+
+    def __init__(self, name: str = "leases"):
+        self.name = name
+        self.items: dict[str, Lease] = {}
+        self.ensured = 0
+
+    def ensure(self) -> None:
+        self.ensured += 1
+
+    def leases(self) -> dict[str, Lease]:
+        return dict(self.items)
+
+    def create(self, shard: Shard, checkpoint: str, stream_arn: str) -> None:
+        self.items.setdefault(shard.id, Lease(shard.id, None, 0, checkpoint, shard.parent, stream_arn))
+
+    def advance(self, lease: Lease, owner: str | None, checkpoint: str | None = None) -> Lease | None:
+        current = self.items.get(lease.shard)
+        if current is None or current.counter != lease.counter:
+            return None
+        self.items[lease.shard] = replace(current, owner=owner, counter=current.counter + 1,
+                                          checkpoint=checkpoint or current.checkpoint,
+                                          next_owner=current.next_owner if owner == current.owner else None)
+        return self.items[lease.shard]
+
+    def request(self, lease: Lease, who: str) -> Lease | None:
+        current = self.items.get(lease.shard)
+        if current is None or current.counter != lease.counter:
+            return None
+        self.items[lease.shard] = replace(current, counter=current.counter + 1, next_owner=who)
+        return self.items[lease.shard]
+
+    def delete(self, lease: Lease) -> None:
+        if self.items.get(lease.shard) == lease:
+            del self.items[lease.shard]

@@ -10,7 +10,9 @@ from python_connector.aws import AwsError
 from python_connector.buffer import RecordBuffer
 from python_connector.cdc import CdcError, InitialPosition, TableStreamReader
 from python_connector.discovery import TableInfo
+from python_connector.leases import SHARD_END, LeaseKeeper
 from python_connector.streams import Shard, StreamInfo, lineage_order
+from tests.unit.fakes import FakeLeaseTable
 
 TABLE = TableInfo("t", (("id", "S"),))
 STREAM = StreamInfo("t", "arn:stream", "NEW_AND_OLD_IMAGES")
@@ -70,24 +72,31 @@ class FakeStream:
 FROM_START = InitialPosition("TRIM_HORIZON")
 
 
-def run_reader(stream, initial=FROM_START, stored=None, want=0, timeout=5.0, current_arn=None):
-    """Runs a reader until the buffer holds `want` records; returns (sequence numbers in order, groups)."""
+def run_reader(stream, initial=FROM_START, stored=None, want=0, timeout=5.0, current_arn=None, lease_table=None,
+               commit=False):
+    """Runs a reader (and its lease keeper) until the buffer holds `want` records; returns (sequence numbers in
+    order, groups). With `commit`, every group taken is committed as Connect would."""
     buffer = RecordBuffer(10_000)
     stopped = threading.Event()
+    keeper = LeaseKeeper("me")
     reader = TableStreamReader(stream, TABLE, STREAM, initial, stored or {}, buffer, 5000, stopped,
-                               current_arn=current_arn)
+                               keeper, lease_table or FakeLeaseTable(), current_arn=current_arn)
     errors = []
     thread = threading.Thread(target=lambda: _guard(reader.run, errors), daemon=True)
     thread.start()
+    threading.Thread(target=keeper.run, args=(stopped,), daemon=True).start()
     groups, count = [], 0
     deadline = time.monotonic() + timeout
     while count < want and time.monotonic() < deadline and not errors:
         got = buffer.take(want - count, 0.05)
+        if commit:
+            keeper.committed(g.committed for g in got if g.committed)
         groups += got
         count += sum(len(g.records) for g in got)
     stopped.set()
     buffer.close()
     thread.join(5)
+    keeper.release_all()  # as the task does when it stops: committed positions reach the lease table
     if errors:
         raise errors[0]
     sequences = [_seq(r) for g in groups for r in g.records]
@@ -182,3 +191,42 @@ def test_a_replaced_stream_stops_the_table_saying_how_to_recover():
     stored = {"s": offsets.ShardProgress("00001", False, "arn:stream-old")}
     with pytest.raises(CdcError, match=r"DELETE /connectors/\{name\}/offsets"):
         run_reader(stream, stored=stored, want=1)
+
+
+def test_a_child_waits_for_its_parent_read_by_another_task_to_be_committed_to_its_end():
+    stream = FakeStream({
+        "parent": {"parent": None, "records": [change(1, "a"), change(2, "a", "MODIFY")], "closed": True},
+        "child": {"parent": "parent", "records": [change(5, "a", "MODIFY")], "closed": False},
+    })
+    table = FakeLeaseTable()
+    table.create(Shard("parent", None, True), "00001", STREAM.arn)
+    table.advance(table.items["parent"], "other-task")  # alive: this task's share is the child only
+    requested_while_parent_unfinished = []
+
+    def other_task_finishes_the_parent():
+        time.sleep(0.5)
+        requested_while_parent_unfinished.extend(stream.iterator_requests)
+        table.advance(table.items["parent"], None, SHARD_END)
+
+    threading.Thread(target=other_task_finishes_the_parent, daemon=True).start()
+    sequences, _ = run_reader(stream, want=1, lease_table=table, timeout=8)
+    assert requested_while_parent_unfinished == []
+    assert sequences == ["00005"]
+
+
+def test_committed_positions_reach_the_lease_and_a_shard_ending_on_an_empty_page_still_ends_it():
+    stream = FakeStream({"s": {"parent": None, "records": [change(1, "a"), change(2, "b")], "closed": True}})
+    table = FakeLeaseTable()
+    stream_pages = stream.call
+
+    def end_on_an_empty_page(operation, body):  # the records, then an empty last page
+        answer = stream_pages(operation, body)
+        if operation == "GetRecords" and answer["Records"] and answer["NextShardIterator"] is None:
+            answer["NextShardIterator"] = orjson.dumps(["s", 2]).decode()
+        return answer
+
+    stream.call = end_on_an_empty_page
+    run_reader(stream, want=2, lease_table=table, commit=True)
+    assert table.items["s"].checkpoint == "00002"
+    run_reader(stream, want=3, lease_table=table, commit=True, timeout=3)
+    assert table.items["s"].checkpoint == SHARD_END

@@ -40,10 +40,9 @@ def test_no_matching_table_means_no_task():
     assert connector.task_configs({**RAW, connector.TABLES_KEY: "[]"}, 3, [], now_ms=lambda: 1) == []
 
 
-def test_cdc_mode_gives_one_stream_unit_per_table_and_snapshot_cdc_both():
-    cdc_units = [u for c in connector.task_configs({**RAW, "dynamodb.table.sync.mode": "CDC"}, 5, [],
-                                                   now_ms=lambda: 1) for u in connector.assignment_of(c)]
-    assert sorted(cdc_units) == [("aaa", connector.STREAM), ("bbb", connector.STREAM)]
+def test_cdc_mode_gives_every_task_every_stream_for_leases_to_share_out():
+    configs = connector.task_configs({**RAW, "dynamodb.table.sync.mode": "CDC"}, 3, [], now_ms=lambda: 1)
+    assert [connector.assignment_of(c) for c in configs] == [[("aaa", connector.STREAM), ("bbb", connector.STREAM)]] * 3
 
 
 def test_snapshot_cdc_keeps_each_tables_segments_and_stream_on_one_task():
@@ -53,3 +52,15 @@ def test_snapshot_cdc_keeps_each_tables_segments_and_stream_on_one_task():
     for units in per_task:
         assert len({t for t, _ in units}) == 1
         assert sorted(s for _, s in units) == [connector.STREAM, 0, 1, 2, 3, 4]
+
+
+def test_snapshot_cdc_shares_out_the_streams_of_tables_whose_snapshot_is_complete():
+    done = [{"partition": offsets.snapshot_partition("aaa", s),
+             "offset": {**offsets.snapshot_offset("aaa", s, 5, 1, 77), **offsets.SEGMENT_DONE}} for s in range(5)]
+    raw = {**RAW, "dynamodb.table.sync.mode": "SNAPSHOT_CDC"}
+    per_task = [connector.assignment_of(c) for c in connector.task_configs(raw, 3, done, now_ms=lambda: 1)]
+    assert per_task == [[("bbb", s) for s in range(5)] + [("bbb", connector.STREAM), ("aaa", connector.STREAM)],
+                        [("aaa", connector.STREAM)], [("aaa", connector.STREAM)]]
+    unfinished = [*done[:4], {**done[4], "offset": offsets.snapshot_offset("aaa", 4, 5, 1, 77)}]
+    per_task = [connector.assignment_of(c) for c in connector.task_configs(raw, 3, unfinished, now_ms=lambda: 1)]
+    assert len(per_task) == 2 and all(len({t for t, _ in units}) == 1 for units in per_task)

@@ -1,0 +1,146 @@
+from collections import Counter
+
+from python_connector import leases
+from python_connector.leases import SHARD_END, Committed, LeaseKeeper
+from python_connector.streams import Shard
+from python_connector.task import InFlight, InFlightBatches
+from tests.unit.fakes import FakeLeaseTable
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def shared_table(shards=4):
+    table = FakeLeaseTable()
+    for i in range(shards):
+        table.create(Shard(f"s{i}", None, False), leases.TRIM_HORIZON, "arn")
+    return table
+
+
+def keeper(name, table, clock):
+    k = LeaseKeeper(name, clock)
+    k.add_table("t", table)
+    return k
+
+
+def owners(table):
+    return Counter(lease.owner for lease in table.items.values())
+
+
+def hand_over_when_asked(owner, table):
+    """The owner's cycle that sees a request, its reader stopping the shard, and the cycle that hands over."""
+    owner.cycle()
+    for lease in table.items.values():
+        if lease.owner == owner.owner and lease.next_owner:
+            owner.stopped_reading("t", lease.shard)
+    owner.cycle()
+
+
+def test_a_lone_task_takes_every_lease_and_a_second_one_is_handed_its_share_one_at_a_time():
+    table, clock = shared_table(), Clock()
+    first, second = keeper("first", table, clock), keeper("second", table, clock)
+    first.cycle()
+    assert owners(table) == {"first": 4}
+    second.cycle()  # asks for one, and only one at a time
+    second.cycle()
+    assert [lease.next_owner for lease in table.items.values()].count("second") == 1
+    hand_over_when_asked(first, table)
+    assert owners(table) == {"first": 3, "second": 1}
+    second.cycle()  # sees it was handed the lease, asks for another
+    hand_over_when_asked(first, table)
+    second.cycle()
+    assert owners(table) == {"first": 2, "second": 2}
+    assert set(first.held("t")).isdisjoint(second.held("t")) and len(second.held("t")) == 2
+
+
+def test_a_lease_is_handed_over_only_once_what_its_owner_read_is_committed():
+    table, clock = shared_table(2), Clock()
+    first, second = keeper("first", table, clock), keeper("second", table, clock)
+    first.cycle()
+    first.emitted("t", "s0", "00005")
+    first.emitted("t", "s1", "00009")
+    first.committed([Committed("t", "s0", "00003"), Committed("t", "s1", "00003")])
+    second.cycle()
+    asked = next(shard for shard, lease in table.items.items() if lease.next_owner)
+    first.cycle()
+    assert asked not in first.held("t")  # its reader is to stop it
+    first.stopped_reading("t", asked)
+    first.cycle()
+    assert table.items[asked].owner == "first"
+    first.committed([Committed("t", asked, "00005" if asked == "s0" else "00009")])
+    first.cycle()
+    assert table.items[asked].owner == "second"
+    assert table.items[asked].checkpoint == ("00005" if asked == "s0" else "00009")
+
+
+def test_a_dead_tasks_leases_are_taken_after_the_lease_duration_and_not_before():
+    table, clock = shared_table(2), Clock()
+    dead, alive = keeper("dead", table, clock), keeper("alive", table, clock)
+    dead.cycle()
+    alive.cycle()
+    assert owners(table) == {"dead": 2}
+    clock.now += leases.LEASE_DURATION_S - 1
+    alive.cycle()
+    assert owners(table) == {"dead": 2}
+    clock.now += 1
+    alive.cycle()
+    assert owners(table) == {"alive": 2}
+
+
+def test_renewal_writes_only_committed_positions_and_a_finished_shard_frees_its_lease():
+    table, clock = shared_table(2), Clock()
+    k = keeper("k", table, clock)
+    k.cycle()
+    k.committed([Committed("t", "s0", "00042"), Committed("t", "s1", SHARD_END)])
+    k.cycle()
+    assert table.items["s0"].checkpoint == "00042" and table.items["s0"].owner == "k"
+    assert table.items["s1"].checkpoint == SHARD_END and table.items["s1"].owner is None
+    assert set(k.held("t")) == {"s0"} and k.finished("t", "s1") and not k.finished("t", "s0")
+
+
+def test_release_frees_leases_with_their_last_committed_position():
+    table, clock = shared_table(1), Clock()
+    k = keeper("k", table, clock)
+    k.cycle()
+    k.committed([Committed("t", "s0", "00007")])
+    k.release_all()
+    assert (table.items["s0"].owner, table.items["s0"].checkpoint) == (None, "00007")
+    other = keeper("other", table, clock)
+    other.cycle()  # free: taken at once, no lease duration to wait
+    assert table.items["s0"].owner == "other"
+
+
+def test_leases_readable_at_once_are_taken_before_children_of_unfinished_parents():
+    table, clock = FakeLeaseTable(), Clock()
+    for shard in (Shard("a", None, False), Shard("parent", None, True), Shard("child", "parent", False),
+                  Shard("other", None, False)):
+        table.create(shard, leases.TRIM_HORIZON, "arn")
+    table.advance(table.items["a"], "live")
+    k = keeper("k", table, clock)
+    k.cycle()  # share 2 of 4: two of the three free leases
+    assert set(k.held("t")) == {"parent", "other"}
+
+
+def test_the_further_of_the_lease_checkpoint_and_connects_position_wins():
+    assert leases.further("00100", "00099") == "00100"
+    assert leases.further("00099", "00100") == "00100"
+    assert leases.further("99", "100") == "100"  # numbers, not strings
+    assert leases.further(leases.TRIM_HORIZON, "00005") == "00005"
+    assert leases.further("00005", SHARD_END) == SHARD_END
+    assert leases.further(SHARD_END, None) == SHARD_END
+    assert leases.further(leases.LATEST, None) == leases.LATEST
+
+
+def test_positions_become_committed_in_poll_order_whatever_order_batches_are_acknowledged():
+    batches = InFlightBatches()
+    ids = [batches.add(InFlight(1, Counter(), [Committed("t", "s", f"{i}")])) for i in range(3)]
+    assert batches.acknowledge(ids[1])[1] == []
+    assert batches.acknowledge(ids[2])[1] == []
+    batch, committed = batches.acknowledge(ids[0])
+    assert batch.records == 1 and [c.checkpoint for c in committed] == ["0", "1", "2"]
+    assert batches.acknowledge(ids[0]) == (None, [])
