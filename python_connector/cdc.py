@@ -94,10 +94,12 @@ class TableStreamReader:
                  stored: Mapping[str, offsets.ShardProgress], buffer: RecordBuffer, limit: int,
                  stopped: threading.Event, keeper: LeaseKeeper, lease_table: LeaseTable,
                  current_arn: Callable[[], str] | None = None, may_start: Callable[[], bool] = lambda: True,
+                 announce: Callable[[], list[Group]] | None = None,
                  clock: Callable[[], float] = time.monotonic, clock_ns: Callable[[], int] = time.time_ns):
         """``may_start`` holds the reader back until it is true: with SNAPSHOT_CDC, until every snapshot record
         of the table is in Kafka, so the table's change events follow all its snapshot records.
-        ``current_arn`` gives the table's stream now; when it is no longer the one being read, the table stops."""
+        ``current_arn`` gives the table's stream now; when it is no longer the one being read, the table stops.
+        ``announce`` makes the groups put first once reading starts (the table's TypeA and TypeC offsets)."""
         self._streams = streams
         self._table = table
         self._stream = stream
@@ -112,6 +114,7 @@ class TableStreamReader:
         self._clock_ns = clock_ns
         self._may_start = may_start
         self._current_arn = current_arn
+        self._announce = announce
         self._cursors: dict[str, ShardCursor] = {}
 
     def run(self) -> None:
@@ -123,6 +126,8 @@ class TableStreamReader:
                     if self._stopped.wait(0.2):
                         return
             self._keeper.add_table(self._table.name, self._lease_table)
+            if self._announce is not None and not all(self._buffer.put(g) for g in self._announce()):
+                return
             listed_at = -SHARD_REFRESH_S
             idle = IDLE_MIN_S
             while not self._stopped.is_set():

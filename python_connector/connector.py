@@ -82,6 +82,7 @@ def offset_partitions(raw: Mapping[str, str]) -> list[dict[str, str]]:
         return [offsets.snapshot_partition(t, s) for t, s in units_of(raw, config) if s != STREAM]
     out = [offsets.snapshot_partition(t, s) for t, s in units if s != STREAM]
     stream_tables = [t for t, s in units if s == STREAM]
+    out += [p for t in stream_tables for p in (offsets.cdc_started_partition(t), offsets.stream_partition(t))]
     if stream_tables:
         dynamodb, streams = dynamodb_client(config), streams_client(config)
         for table in stream_tables:

@@ -13,7 +13,7 @@ record key is a struct of the table's key attributes (S and N as strings, B as b
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -51,6 +51,13 @@ def group_header(table: TableInfo, sync_mode: str, ts_ns: int, partition: dict[s
         "offset": offset,
         "positionField": position_field,
     }
+
+
+def offset_header(topic: str, key: str, partition: Mapping[str, str], offset: Mapping[str, Any],
+                  ts_ns: int) -> dict[str, Any]:
+    """A group with no records that stands for one record on ``topic`` carrying only an offset: key ``key``,
+    value the offset as JSON."""
+    return {"kind": "offset", "topic": topic, "key": key, "partition": partition, "offset": offset, "tsNs": ts_ns}
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,17 @@ Per stream shard, the position change data capture resumes from (Connect's offse
     offset    {"sequenceNumber": "000000000000000000247", "shardEnded": "false",
                "streamArn": "arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2024-07-01T10:30:28.220"}
 
+TypeA and TypeC, once per table when its change data capture starts (as documented; carried by a record
+on ``dynamodb.cdc.heartbeat.topic``, the only way a task stores an offset)::
+
+    partition {"tableName": "orders", "cdcStarted": "true"}   offset {"cdcStarted": "true"}
+    partition {"stream": "orders"}
+    offset    {"cdc.start.position.timestamp": "2024-07-01T10:30:28Z",
+               "cdc.start.position.timestamp.format": "yyyy-MM-dd'T'HH:mm:ss'Z'"}
+
+TypeC's timestamp is where the table's CDC began: ``cdc.start.position.timestamp`` with AT_TIMESTAMP, the
+snapshot's start less the hand-over margin with SNAPSHOT_CDC, else the moment it started.
+
 ``sequenceNumber`` is that of the last change whose record Connect committed; a restarted reader asks
 for an iterator AFTER_SEQUENCE_NUMBER it. ``shardEnded`` is "true" on the last record of a closed shard.
 ``streamArn`` tells a position in the table's current stream from one in a stream since disabled.
@@ -26,6 +37,7 @@ for an iterator AFTER_SEQUENCE_NUMBER it. ``shardEnded`` is "true" on the last r
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +64,31 @@ def snapshot_offset(table: str, segment: int, total_segments: int, count: int, s
         "totalSegments": str(total_segments),
         COMPLETED_FIELD: "false",
     }
+
+
+TIMESTAMP_FIELD = "cdc.start.position.timestamp"
+TIMESTAMP_FORMAT_FIELD = "cdc.start.position.timestamp.format"
+
+
+def cdc_started_partition(table: str) -> dict[str, str]:
+    return {"tableName": table, "cdcStarted": "true"}
+
+
+CDC_STARTED: Mapping[str, str] = {"cdcStarted": "true"}
+
+
+def stream_partition(table: str) -> dict[str, str]:
+    return {"stream": table}
+
+
+def stream_start_offset(start_ms: int) -> dict[str, str]:
+    at = datetime.datetime.fromtimestamp(start_ms / 1000, datetime.UTC)
+    return {TIMESTAMP_FIELD: at.strftime("%Y-%m-%dT%H:%M:%SZ"), TIMESTAMP_FORMAT_FIELD: "yyyy-MM-dd'T'HH:mm:ss'Z'"}
+
+
+def cdc_started_tables(stored: Iterable[Mapping[str, Any]]) -> set[str]:
+    """The tables whose TypeA offset is stored: their change data capture has started."""
+    return {e["partition"]["tableName"] for e in stored if set(e["partition"]) == {"tableName", "cdcStarted"}}
 
 
 def shard_partition(table: str, shard: str) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import threading
@@ -12,10 +13,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from python_connector import cdc, connector, javatime, leases, offsets, pacing, snapshot, wire
+from python_connector import cdc, connector, envelope, javatime, leases, offsets, pacing, snapshot, wire
 from python_connector import config as cfg
 from python_connector.aws import JsonClient, dynamodb_client
-from python_connector.buffer import RecordBuffer
+from python_connector.buffer import Group, RecordBuffer
 from python_connector.discovery import TableInfo, describe
 from python_connector.progress import SnapshotProgress, retention_warning
 from python_connector.streams import StreamNotUsable, stream_of, streams_client
@@ -145,6 +146,9 @@ class SourceTaskEngine:
         streams = streams_client(self.config)
         shards = offsets.read_shards(self._stored_raw)
         handover = self.config.sync_mode == "SNAPSHOT_CDC"
+        # TypeA/TypeC are stored once per table: by the task with its snapshot, else by task 0.
+        started = offsets.cdc_started_tables(self._stored_raw)
+        snapshotting = {t for t, s in connector.assignment_of(self._raw) or [] if s != connector.STREAM}
         self._keeper = keeper = leases.LeaseKeeper(f"{self.name}-{uuid.uuid4().hex[:8]}")
         self._spawn("ddbcdc-leases", "", lambda: keeper.run(self._stopped))
         for table, info in tables.items():
@@ -158,13 +162,25 @@ class SourceTaskEngine:
             log.info("%s: change data capture of %s from stream %s (%s), %s", self.name, table, stream.arn,
                      stream.view_type, f"{len(stored)} shard position(s) stored" if stored else
                      f"starting at {initial.kind}" + (f" {initial.at_ms} ms" if initial.at_ms else ""))
+            announce = None
+            if table not in started and (table in snapshotting or self._raw.get(connector.TASK_INDEX_KEY) == "0"):
+                announce = functools.partial(self._announcement, table, initial)
             reader = cdc.TableStreamReader(
                 streams, info, stream, initial, stored, self._buffer, self.config["dynamodb.cdc.max.poll.records"],
                 self._stopped, keeper, self._lease_table(client, table),
                 current_arn=lambda t=table: self._latest_stream_arn(client, t),
                 may_start=(lambda t=table: self._snapshot_in_kafka(t)) if handover else lambda: True,
-                clock_ns=self._clock_ns)
+                announce=announce, clock_ns=self._clock_ns)
             self._spawn(f"ddbcdc-stream-{table}", table, reader.run)
+
+    def _announcement(self, table: str, initial: cdc.InitialPosition) -> list[Group]:
+        """The records that store the table's TypeA and TypeC offsets as its change data capture starts."""
+        now_ns = self._clock_ns()
+        topic = self.config["dynamodb.cdc.heartbeat.topic"]
+        start = offsets.stream_start_offset(initial.at_ms if initial.at_ms is not None else now_ns // 1_000_000)
+        return [Group(envelope.offset_header(topic, table, partition, offset, now_ns), [])
+                for partition, offset in ((offsets.cdc_started_partition(table), offsets.CDC_STARTED),
+                                          (offsets.stream_partition(table), start))]
 
     def _lease_table(self, client: JsonClient, table: str) -> leases.LeaseTable:
         """This generation's lease table. SNAPSHOT_CDC starts a generation with each snapshot of the table;
@@ -244,18 +260,18 @@ class SourceTaskEngine:
         batch = InFlight(sum(len(g.records) for g in groups), Counter(),
                          [g.committed for g in groups if g.committed is not None])
         for g in groups:
-            if g.header["syncMode"] == "SNAPSHOT":
+            if g.header.get("syncMode") == "SNAPSHOT":
                 batch.snapshot_records[g.header["table"]] += len(g.records)
         with self._lock:
             batch_id = self._in_flight.add(batch)
-        if not batch.records:  # only the end of a shard: nothing for Connect to write
+        written = [g for g in groups if g.records or g.header.get("kind") == "offset"]
+        if not written:  # only the end of a shard: nothing for Connect to write
             self.acknowledge(batch_id)
             return None
         encoded = []
-        for g in groups:
-            if g.records:
-                header = g.header if g.last_offset is None else {**g.header, "lastOffset": dict(g.last_offset)}
-                encoded.append((header, g.records))
+        for g in written:
+            header = g.header if g.last_offset is None else {**g.header, "lastOffset": dict(g.last_offset)}
+            encoded.append((header, g.records))
         return wire.batch(batch_id, encoded)
 
     def acknowledge(self, batch_id: int) -> None:

@@ -133,6 +133,11 @@ PROPERTIES: tuple[Property, ...] = (
     _p("dynamodb.table.tag.filters", "STRING", None, "HIGH", DYNAMODB_GROUP, "Table tag filters",
        "Semicolon-separated <tag-key>:<value-1>,<value-2> pairs, e.g. key1:v1,v2;key2:v3. A table matches when, "
        "for every key listed, its tag has one of the listed values."),
+    _p("dynamodb.cdc.heartbeat.topic", "STRING", "__dynamodb-cdc-heartbeat", "LOW", CDC_GROUP, "Heartbeat topic",
+       "(Self-managed only.) The topic of the small records that carry offsets Connect cannot store otherwise "
+       "(a record is the only way a source task stores an offset): the TypeA and TypeC offsets when a table's "
+       "change data capture starts. Key: the table name; value: the offset as a JSON string. Never a table's "
+       "data; compaction suits it."),
     _p("dynamodb.table.discovery.interval.ms", "LONG", 60000, "LOW", DYNAMODB_GROUP, "Table discovery interval (ms)",
        "(Self-managed only.) With dynamodb.table.discovery.mode=TAG: how often, in milliseconds, the tag filters "
        "are evaluated again, in [1000, 86400000]. A newly matching table starts by the sync mode; a table that "

@@ -55,8 +55,18 @@ def test_changes_stream_in_order_with_images_and_tombstones_and_resume_without_r
         records = stack.read_topic(table)
         stored = wait_until(lambda: [o for o in stack.offsets(name) if "shardId" in o["partition"]], 30,
                             "the shard position in Connect's offsets")
+        documented = {orjson.dumps(o["partition"], option=orjson.OPT_SORT_KEYS): o["offset"]
+                      for o in stack.offsets(name)}
     finally:
         stack.delete_connector(name)
+
+    # TypeA and TypeC, as documented; TypeC's timestamp is when CDC began (TRIM_HORIZON: the start).
+    assert documented[orjson.dumps({"cdcStarted": "true", "tableName": table})] == {"cdcStarted": "true"}
+    type_c = documented[orjson.dumps({"stream": table})]
+    assert type_c["cdc.start.position.timestamp.format"] == "yyyy-MM-dd'T'HH:mm:ss'Z'"
+    started = datetime.datetime.strptime(type_c["cdc.start.position.timestamp"], "%Y-%m-%dT%H:%M:%SZ")
+    assert abs(started.replace(tzinfo=datetime.UTC).timestamp() - time.time()) < 120
+    assert any(r.key["payload"] == table for r in stack.read_topic("__dynamodb-cdc-heartbeat"))  # they came that way
 
     assert changes_by_key(records) == {
         "k1": [("c", None, "1"), ("u", "1", "2"), ("d", "2", None), ("tombstone", None, None)],

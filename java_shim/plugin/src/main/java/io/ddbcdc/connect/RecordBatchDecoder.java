@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.header.ConnectHeaders;
@@ -30,7 +31,8 @@ import org.apache.kafka.connect.source.SourceRecord;
  * str    := i32 byteLength (-1 for null), UTF-8 bytes
  * </pre>
  *
- * A group shares its table and source fields; a delete is followed by its tombstone here.
+ * A group shares its table and source fields; a delete is followed by its tombstone here. A group of kind
+ * "offset" has no records and stands for one record that only carries an offset (TypeA, TypeC).
  * Not thread-safe: each task has its own decoder.
  */
 final class RecordBatchDecoder {
@@ -53,8 +55,13 @@ final class RecordBatchDecoder {
         List<SourceRecord> out = new ArrayList<>();
         for (int g = 0; g < groups; g++) {
             Map<String, Object> header = readJson(readString(in));
-            String table = (String) header.get("table");
             String topic = (String) header.get("topic");
+            if ("offset".equals(header.get("kind"))) {
+                in.getInt(); // no records: the group stands for one record that carries an offset
+                out.add(offsetRecord(header, topic, factory));
+                continue;
+            }
+            String table = (String) header.get("table");
             List<List<String>> keyAttributes = (List<List<String>>) header.get("key");
             EnvelopeSchemas s = schemas.computeIfAbsent(table + '\u0000' + keyAttributes,
                     k -> new EnvelopeSchemas(table, keyAttributes));
@@ -119,11 +126,25 @@ final class RecordBatchDecoder {
         return new Batch(batchId, out);
     }
 
+    /** A record whose only purpose is its offset: key the header's key, value the offset as JSON. */
+    @SuppressWarnings("unchecked")
+    private static SourceRecord offsetRecord(Map<String, Object> header, String topic, RecordFactory factory) {
+        Map<String, Object> offset = (Map<String, Object>) header.get("offset");
+        String value;
+        try {
+            value = JSON.writeValueAsString(offset);
+        } catch (IOException e) {
+            throw new ConnectException("Cannot write an offset as JSON", e);
+        }
+        return factory.create(OffsetsJson.canonical((Map<String, Object>) header.get("partition")), offset, topic,
+                Schema.STRING_SCHEMA, header.get("key"), Schema.STRING_SCHEMA, value, new ConnectHeaders());
+    }
+
     /** How a record is made, so the task can attach its batch for acknowledgement. */
     interface RecordFactory {
         SourceRecord create(Map<String, ?> partition, Map<String, ?> offset, String topic,
-                            org.apache.kafka.connect.data.Schema keySchema, Object key,
-                            org.apache.kafka.connect.data.Schema valueSchema, Object value, Headers headers);
+                            Schema keySchema, Object key,
+                            Schema valueSchema, Object value, Headers headers);
     }
 
     /** Copies out of the (direct) buffer through a scratch array: one copy, no per-string allocation. */
