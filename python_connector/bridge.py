@@ -101,6 +101,11 @@ class JavaEngine:
 
     @JOverride
     @_classified
+    def alterOffsets(self, config_json: Any, offsets_json: Any) -> str | None:
+        return self._engine.alter_offsets(_json(config_json), _json(offsets_json))
+
+    @JOverride
+    @_classified
     def taskConfigs(self, config_json: Any, max_tasks: int, offsets_json: Any) -> str:
         return _text(self._engine.task_configs(_json(config_json), int(max_tasks), _json(offsets_json)))
 

@@ -226,7 +226,8 @@ class TableStreamReader:
             # is checkpointed once everything read before it is committed.
             position = records[-1]["dynamodb"]["SequenceNumber"] if records else cursor.position
             committed = Committed(self._table.name, cursor.shard, position if following else SHARD_END)
-            group = Group(StreamSource(self._table, self._stream.arn, cursor.shard).header(self._clock_ns()),
+            source = StreamSource(self._table, self._stream.arn, cursor.shard, self._lease_table.name)
+            group = Group(source.header(self._clock_ns()),
                           change_records(records, self._table.key), None if following else offsets.SHARD_DONE,
                           committed)
             if not self._buffer.put(group):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -10,8 +11,8 @@ from typing import Any
 import orjson
 
 from python_connector import config as cfg
-from python_connector import offsets
-from python_connector.aws import dynamodb_client, resolve_region, tagging_client
+from python_connector import generations, leases, offsets
+from python_connector.aws import AwsError, dynamodb_client, resolve_region, tagging_client
 from python_connector.discovery import TableNotFound, describe, discover, tables_to_capture
 from python_connector.snapshot import TableSnapshot, decide_table_snapshots
 from python_connector.streams import StreamNotUsable, list_shards, stream_of, streams_client
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 
 ASSIGNMENT_KEY = "ddbcdc.task.assignment"
 SNAPSHOTS_KEY = "ddbcdc.task.snapshots"
+STREAMS_KEY = "ddbcdc.task.streams"
 TASK_INDEX_KEY = "ddbcdc.task.index"
 # The table set the connector discovered, added by the shim to the configuration it passes back.
 TABLES_KEY = "ddbcdc.tables"
@@ -73,13 +75,19 @@ def snapshots_of(raw: Mapping[str, str]) -> dict[str, TableSnapshot]:
     return {table: TableSnapshot(*value) for table, value in orjson.loads(raw[SNAPSHOTS_KEY]).items()}
 
 
+def streams_of(raw: Mapping[str, str]) -> dict[str, generations.StreamPlan]:
+    return {table: generations.StreamPlan.from_json(v) for table, v in orjson.loads(raw[STREAMS_KEY]).items()}
+
+
 def offset_partitions(raw: Mapping[str, str]) -> list[dict[str, str]]:
     """The partitions whose stored offsets a connector (its snapshot segments) or a task (its units, and the
     current shards of its streams) needs."""
     config = cfg.parse(raw)
     units = assignment_of(raw)
     if units is None:
-        return [offsets.snapshot_partition(t, s) for t, s in units_of(raw, config) if s != STREAM]
+        return [p for t, s in units_of(raw, config) for p in
+                ([offsets.snapshot_partition(t, s)] if s != STREAM else
+                 [offsets.cdc_started_partition(t), offsets.stream_partition(t)])]
     out = [offsets.snapshot_partition(t, s) for t, s in units if s != STREAM]
     stream_tables = [t for t, s in units if s == STREAM]
     out += [p for t in stream_tables for p in (offsets.cdc_started_partition(t), offsets.stream_partition(t))]
@@ -137,8 +145,80 @@ def task_configs(raw: Mapping[str, str], max_tasks: int, stored: Sequence[Mappin
     if not tables:
         return []  # no table matches yet: no task until one does
     segments = offsets.read_segments(stored)
-    snapshots = decide_table_snapshots(tables, segments, now_ms())
-    shared = orjson.dumps({t: [s.start_ms, s.count] for t, s in snapshots.items()}).decode()
+    now = now_ms()
+    snapshots = decide_table_snapshots(tables, segments, now)
+    streams = generations.decide(config, raw.get("name", ""), tables, stored, snapshots, now) \
+        if config.sync_mode != "SNAPSHOT" else {}
+    shared = {SNAPSHOTS_KEY: orjson.dumps({t: [s.start_ms, s.count] for t, s in snapshots.items()}).decode(),
+              STREAMS_KEY: orjson.dumps({t: p.to_json() for t, p in streams.items()}).decode()}
     task_raw = {k: v for k, v in raw.items() if k != TABLES_KEY}
-    return [{**task_raw, ASSIGNMENT_KEY: orjson.dumps(part).decode(), SNAPSHOTS_KEY: shared, TASK_INDEX_KEY: str(index)}
+    return [{**task_raw, ASSIGNMENT_KEY: orjson.dumps(part).decode(), **shared, TASK_INDEX_KEY: str(index)}
             for index, part in enumerate(plan_tasks(config, tables, snapshots, segments, max_tasks))]
+
+
+TYPE_C_FIELDS = frozenset({offsets.TIMESTAMP_FIELD, offsets.TIMESTAMP_FORMAT_FIELD})
+
+
+def alter_offsets(raw: Mapping[str, str], entries: Sequence[Mapping[str, Any]]) -> str | None:
+    """Why an edit of the connector's offsets through Connect's REST API is refused, or None to allow it.
+
+    DELETE (every offset null) is a fresh start: the lease tables of every generation are dropped. PATCH may
+    edit only TypeC offsets, ``{"stream": <table>}``, of tables the connector captures, with a timestamp its
+    format parses; the next start of that table's change data capture is then a new lease generation from
+    that timestamp (see :mod:`python_connector.generations`).
+    """
+    config = cfg.parse(raw)
+    if all(e["offset"] is None for e in entries):
+        if config.sync_mode != "SNAPSHOT":
+            drop_lease_tables(config, raw.get("name", ""), discover_tables(raw)["tables"])
+        return None
+    if config.sync_mode == "SNAPSHOT":
+        return "dynamodb.table.sync.mode is SNAPSHOT: there is no change data capture whose start to edit."
+    tables: list[str] | None = None
+    for entry in entries:
+        partition, offset = entry["partition"], entry["offset"]
+        if set(partition) != {"stream"}:
+            return (f"The offset of partition {orjson.dumps(partition).decode()} is the connector's own (TypeA, "
+                    "TypeB or a shard position) and must not be edited. Edit only TypeC offsets: "
+                    '{"partition": {"stream": "<table>"}, "offset": {"cdc.start.position.timestamp": "...", '
+                    '"cdc.start.position.timestamp.format": "..."}}.')
+        table = partition["stream"]
+        if tables is None:
+            tables = discover_tables(raw)["tables"]
+        if table not in tables:
+            return f"Unknown table '{table}' in partition {{\"stream\": \"{table}\"}}: this connector captures " \
+                   f"{', '.join(sorted(tables)) or 'no table'}."
+        if offset is None:
+            return f"The TypeC offset of table '{table}' cannot be removed on its own: give it a new " \
+                   "cdc.start.position.timestamp, or reset all offsets (DELETE) for a fresh start."
+        if not isinstance(offset.get(offsets.TIMESTAMP_FIELD), str) or set(offset) - TYPE_C_FIELDS:
+            return f"The TypeC offset of table '{table}' takes cdc.start.position.timestamp (required, a string) " \
+                   f"and cdc.start.position.timestamp.format (optional); got {orjson.dumps(offset).decode()}."
+        try:
+            generations.edited_start_ms(offset)
+        except ValueError as e:
+            return f"The TypeC offset of table '{table}': {e}"
+    return None
+
+
+def drop_lease_tables(config: cfg.ConnectorConfig, connector: str, tables: Sequence[str]) -> None:
+    """Drops every lease generation's table of the connector's tables (ListTables from each one's name prefix)."""
+    client = dynamodb_client(config)
+    prefix = config["dynamodb.cdc.checkpointing.table.prefix"]
+    for table in tables:
+        base = leases.table_name(prefix, connector, table, "")
+        generation = re.compile(re.escape(base) + r"[st]\d+")
+        request: dict[str, Any] = {"ExclusiveStartTableName": base}
+        try:
+            while True:
+                page = client.call("ListTables", request)
+                names = page.get("TableNames", [])
+                for name in filter(generation.fullmatch, names):
+                    leases.LeaseTable(client, name, "PAY_PER_REQUEST", 1, 1).drop()
+                    log.info("Connector %s: offsets reset; dropped lease table %s", connector, name)
+                if not names or not names[-1].startswith(base) or "LastEvaluatedTableName" not in page:
+                    break
+                request["ExclusiveStartTableName"] = page["LastEvaluatedTableName"]
+        except AwsError as e:
+            log.warning("Connector %s: offsets reset, but the lease tables %s* could not be listed or dropped (%s); "
+                        "they are no longer used: delete them", connector, base, e)

@@ -41,6 +41,9 @@ class Engine:
     def offset_partitions(self, raw: Mapping[str, str]) -> list[dict[str, str]]:
         return connector.offset_partitions(raw)
 
+    def alter_offsets(self, raw: Mapping[str, str], entries: Sequence[Mapping[str, Any]]) -> str | None:
+        return connector.alter_offsets(raw, entries)
+
     def task_configs(self, raw: Mapping[str, str], max_tasks: int,
                      stored: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
         return connector.task_configs(raw, max_tasks, stored)

@@ -99,10 +99,12 @@ class StreamSource:
     table: TableInfo
     stream_arn: str
     shard: str
+    lease_table: str
 
     def header(self, ts_ns: int) -> dict[str, Any]:
         return group_header(self.table, "CDC", ts_ns, offsets.shard_partition(self.table.name, self.shard),
-                            offsets.shard_offset(self.stream_arn), offsets.SEQUENCE_FIELD, shardId=self.shard)
+                            offsets.shard_offset(self.stream_arn, self.lease_table), offsets.SEQUENCE_FIELD,
+                            shardId=self.shard)
 
 
 def created_ms(record: dict[str, Any]) -> int:

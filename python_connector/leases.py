@@ -1,7 +1,8 @@
 """Shard leases and checkpoints, KCL-style: one DynamoDB table per connector, source table and lease generation.
 
-The lease table is named ``<dynamodb.cdc.checkpointing.table.prefix>-<connector>-<table>-g<generation>``
-(the IAM policy grants ``<prefix>-*``), and holds one item per stream shard::
+The lease table is named ``<dynamodb.cdc.checkpointing.table.prefix>-<connector>-<table>-<generation>``
+(the IAM policy grants ``<prefix>-*``; generations: :mod:`python_connector.generations`), and holds one item
+per stream shard::
 
     {"leaseKey": shardId, "leaseOwner": owner (absent when free), "leaseCounter": N,
      "checkpoint": "TRIM_HORIZON" | "LATEST" | "AT_TIMESTAMP:<epoch ms>" | <sequence number> | "SHARD_END",
@@ -43,10 +44,10 @@ TRIM_HORIZON, LATEST, SHARD_END = "TRIM_HORIZON", "LATEST", "SHARD_END"
 AT_TIMESTAMP = "AT_TIMESTAMP:"
 
 
-def table_name(prefix: str, connector: str, table: str, generation: int) -> str:
+def table_name(prefix: str, connector: str, table: str, generation: str) -> str:
     """The connector's name is in it too: two connectors reading one table with the default prefix must not
     share leases (each would read only some shards). Characters a table name cannot hold become '_'."""
-    return re.sub(r"[^a-zA-Z0-9_.-]", "_", f"{prefix}-{connector}-{table}-g{generation}")[:255]
+    return re.sub(r"[^a-zA-Z0-9_.-]", "_", f"{prefix}-{connector}-{table}-{generation}")[:255]
 
 
 def is_sequence(checkpoint: str) -> bool:

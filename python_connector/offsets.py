@@ -17,22 +17,28 @@ Per stream shard, the position change data capture resumes from (Connect's offse
 
     partition {"tableName": "orders", "shardId": "shardId-00000001719827428220-04b3c3e0"}
     offset    {"sequenceNumber": "000000000000000000247", "shardEnded": "false",
-               "streamArn": "arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2024-07-01T10:30:28.220"}
+               "streamArn": "arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2024-07-01T10:30:28.220",
+               "leaseTable": "connect-KCL--c1-orders-s1719830776087"}
 
 TypeA and TypeC, once per table when its change data capture starts (as documented; carried by a record
 on ``dynamodb.cdc.heartbeat.topic``, the only way a task stores an offset)::
 
-    partition {"tableName": "orders", "cdcStarted": "true"}   offset {"cdcStarted": "true"}
+    partition {"tableName": "orders", "cdcStarted": "true"}
+    offset    {"cdcStarted": "true", "leaseTable": "connect-KCL--c1-orders-s1719830776087"}
     partition {"stream": "orders"}
     offset    {"cdc.start.position.timestamp": "2024-07-01T10:30:28Z",
-               "cdc.start.position.timestamp.format": "yyyy-MM-dd'T'HH:mm:ss'Z'"}
+               "cdc.start.position.timestamp.format": "yyyy-MM-dd'T'HH:mm:ss'Z'",
+               "leaseTable": "connect-KCL--c1-orders-s1719830776087"}
 
 TypeC's timestamp is where the table's CDC began: ``cdc.start.position.timestamp`` with AT_TIMESTAMP, the
-snapshot's start less the hand-over margin with SNAPSHOT_CDC, else the moment it started.
+snapshot's start less the hand-over margin with SNAPSHOT_CDC, else the moment it started. ``leaseTable``
+(both) names the lease generation (see :mod:`python_connector.generations`); a TypeC a user edited through
+PATCH lacks it, and starts a new generation from its timestamp.
 
 ``sequenceNumber`` is that of the last change whose record Connect committed; a restarted reader asks
 for an iterator AFTER_SEQUENCE_NUMBER it. ``shardEnded`` is "true" on the last record of a closed shard.
-``streamArn`` tells a position in the table's current stream from one in a stream since disabled.
+``streamArn`` tells a position in the table's current stream from one in a stream since disabled, and
+``leaseTable`` one of the current lease generation from one of an earlier generation.
 """
 
 from __future__ import annotations
@@ -68,22 +74,26 @@ def snapshot_offset(table: str, segment: int, total_segments: int, count: int, s
 
 TIMESTAMP_FIELD = "cdc.start.position.timestamp"
 TIMESTAMP_FORMAT_FIELD = "cdc.start.position.timestamp.format"
+DEFAULT_TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss'Z'"
+LEASE_TABLE_FIELD = "leaseTable"
 
 
 def cdc_started_partition(table: str) -> dict[str, str]:
     return {"tableName": table, "cdcStarted": "true"}
 
 
-CDC_STARTED: Mapping[str, str] = {"cdcStarted": "true"}
+def cdc_started_offset(lease_table: str) -> dict[str, str]:
+    return {"cdcStarted": "true", LEASE_TABLE_FIELD: lease_table}
 
 
 def stream_partition(table: str) -> dict[str, str]:
     return {"stream": table}
 
 
-def stream_start_offset(start_ms: int) -> dict[str, str]:
+def stream_start_offset(start_ms: int, lease_table: str) -> dict[str, str]:
     at = datetime.datetime.fromtimestamp(start_ms / 1000, datetime.UTC)
-    return {TIMESTAMP_FIELD: at.strftime("%Y-%m-%dT%H:%M:%SZ"), TIMESTAMP_FORMAT_FIELD: "yyyy-MM-dd'T'HH:mm:ss'Z'"}
+    return {TIMESTAMP_FIELD: at.strftime("%Y-%m-%dT%H:%M:%SZ"), TIMESTAMP_FORMAT_FIELD: DEFAULT_TIMESTAMP_FORMAT,
+            LEASE_TABLE_FIELD: lease_table}
 
 
 def cdc_started_tables(stored: Iterable[Mapping[str, Any]]) -> set[str]:
@@ -95,8 +105,8 @@ def shard_partition(table: str, shard: str) -> dict[str, str]:
     return {"tableName": table, "shardId": shard}
 
 
-def shard_offset(stream_arn: str) -> dict[str, str]:
-    return {SHARD_ENDED_FIELD: "false", STREAM_ARN_FIELD: stream_arn}
+def shard_offset(stream_arn: str, lease_table: str) -> dict[str, str]:
+    return {SHARD_ENDED_FIELD: "false", STREAM_ARN_FIELD: stream_arn, LEASE_TABLE_FIELD: lease_table}
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,7 @@ class ShardProgress:
     sequence_number: str
     ended: bool
     stream_arn: str | None = None
+    lease_table: str | None = None
 
 
 def read_shards(stored: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], ShardProgress]:
@@ -115,7 +126,8 @@ def read_shards(stored: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], Sh
         partition, offset = entry["partition"], entry["offset"]
         if set(partition) == {"tableName", "shardId"}:
             out[(partition["tableName"], partition["shardId"])] = ShardProgress(
-                offset[SEQUENCE_FIELD], str(offset.get(SHARD_ENDED_FIELD)) == "true", offset.get(STREAM_ARN_FIELD))
+                offset[SEQUENCE_FIELD], str(offset.get(SHARD_ENDED_FIELD)) == "true", offset.get(STREAM_ARN_FIELD),
+                offset.get(LEASE_TABLE_FIELD))
     return out
 
 

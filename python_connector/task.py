@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from python_connector import cdc, connector, envelope, javatime, leases, offsets, pacing, snapshot, wire
+from python_connector import cdc, connector, envelope, generations, leases, offsets, pacing, snapshot, wire
 from python_connector import config as cfg
 from python_connector.aws import JsonClient, dynamodb_client
 from python_connector.buffer import Group, RecordBuffer
@@ -25,8 +25,6 @@ log = logging.getLogger(__name__)
 
 # Read-ahead: records buffered plus in flight, as a multiple of max.batch.size.
 READ_AHEAD_BATCHES = 3
-# SNAPSHOT_CDC streams from this long before the snapshot began (DynamoDB Local rounds to the minute).
-HANDOVER_MARGIN_MS = 60_000
 
 
 class AllTablesFailed(Exception):
@@ -146,8 +144,8 @@ class SourceTaskEngine:
         streams = streams_client(self.config)
         shards = offsets.read_shards(self._stored_raw)
         handover = self.config.sync_mode == "SNAPSHOT_CDC"
-        # TypeA/TypeC are stored once per table: by the task with its snapshot, else by task 0.
-        started = offsets.cdc_started_tables(self._stored_raw)
+        plans = connector.streams_of(self._raw)
+        # A new generation's TypeA/TypeC are stored once: by the task with the table's snapshot, else task 0.
         snapshotting = {t for t, s in connector.assignment_of(self._raw) or [] if s != connector.STREAM}
         self._keeper = keeper = leases.LeaseKeeper(f"{self.name}-{uuid.uuid4().hex[:8]}")
         self._spawn("ddbcdc-leases", "", lambda: keeper.run(self._stopped))
@@ -157,60 +155,40 @@ class SourceTaskEngine:
             except StreamNotUsable as e:
                 self._table_failed(table, e)
                 continue
-            stored = {shard: p for (t, shard), p in shards.items() if t == table}
-            initial = self._initial_position(table)
-            log.info("%s: change data capture of %s from stream %s (%s), %s", self.name, table, stream.arn,
-                     stream.view_type, f"{len(stored)} shard position(s) stored" if stored else
-                     f"starting at {initial.kind}" + (f" {initial.at_ms} ms" if initial.at_ms else ""))
+            plan = plans[table]
+            stored = {shard: p for (t, shard), p in shards.items() if t == table and p.lease_table == plan.lease_table}
+            log.info("%s: change data capture of %s from stream %s (%s), lease table %s, %s", self.name, table,
+                     stream.arn, stream.view_type, plan.lease_table,
+                     "a new generation from " + plan.initial.kind + (f" {plan.initial.at_ms} ms" if plan.initial.at_ms
+                                                                     else "") if plan.new else "resuming")
             announce = None
-            if table not in started and (table in snapshotting or self._raw.get(connector.TASK_INDEX_KEY) == "0"):
-                announce = functools.partial(self._announcement, table, initial)
+            if plan.new and (table in snapshotting or self._raw.get(connector.TASK_INDEX_KEY) == "0"):
+                announce = functools.partial(self._announcement, client, table, plan)
             reader = cdc.TableStreamReader(
-                streams, info, stream, initial, stored, self._buffer, self.config["dynamodb.cdc.max.poll.records"],
-                self._stopped, keeper, self._lease_table(client, table),
+                streams, info, stream, plan.initial, stored, self._buffer, self.config["dynamodb.cdc.max.poll.records"],
+                self._stopped, keeper, self._lease_table(client, plan.lease_table),
                 current_arn=lambda t=table: self._latest_stream_arn(client, t),
                 may_start=(lambda t=table: self._snapshot_in_kafka(t)) if handover else lambda: True,
                 announce=announce, clock_ns=self._clock_ns)
             self._spawn(f"ddbcdc-stream-{table}", table, reader.run)
 
-    def _announcement(self, table: str, initial: cdc.InitialPosition) -> list[Group]:
-        """The records that store the table's TypeA and TypeC offsets as its change data capture starts."""
+    def _announcement(self, client: JsonClient, table: str, plan: generations.StreamPlan) -> list[Group]:
+        """As a generation starts: the records that store its TypeA and TypeC offsets; the lease table of the
+        generation it replaces is dropped."""
+        if plan.previous is not None and self._lease_table(client, plan.previous).drop():
+            log.info("%s: dropped lease table %s of the previous generation of %s", self.name, plan.previous, table)
         now_ns = self._clock_ns()
         topic = self.config["dynamodb.cdc.heartbeat.topic"]
-        start = offsets.stream_start_offset(initial.at_ms if initial.at_ms is not None else now_ns // 1_000_000)
+        at_ms = plan.initial.at_ms if plan.initial.at_ms is not None else now_ns // 1_000_000
         return [Group(envelope.offset_header(topic, table, partition, offset, now_ns), [])
-                for partition, offset in ((offsets.cdc_started_partition(table), offsets.CDC_STARTED),
-                                          (offsets.stream_partition(table), start))]
+                for partition, offset in (
+                    (offsets.cdc_started_partition(table), offsets.cdc_started_offset(plan.lease_table)),
+                    (offsets.stream_partition(table), offsets.stream_start_offset(at_ms, plan.lease_table)))]
 
-    def _lease_table(self, client: JsonClient, table: str) -> leases.LeaseTable:
-        """This generation's lease table. SNAPSHOT_CDC starts a generation with each snapshot of the table;
-        the previous generation's table is dropped."""
-        generation = connector.snapshots_of(self._raw)[table].count if self.config.sync_mode == "SNAPSHOT_CDC" else 1
-        prefix = self.config["dynamodb.cdc.checkpointing.table.prefix"]
-
-        def named(g: int) -> leases.LeaseTable:
-            return leases.LeaseTable(client, leases.table_name(prefix, self._raw.get("name", ""), table, g),
-                                     self.config["dynamodb.cdc.table.billing.mode"],
-                                     self.config["dynamodb.cdc.checkpointing.table.read.capacity"],
-                                     self.config["dynamodb.cdc.checkpointing.table.write.capacity"])
-
-        if generation > 1 and named(generation - 1).drop():
-            log.info("%s: dropped lease table %s of the previous snapshot of %s", self.name,
-                     named(generation - 1).name, table)
-        return named(generation)
-
-    def _initial_position(self, table: str) -> cdc.InitialPosition:
-        """Where a table's first CDC start begins: configured for CDC; for SNAPSHOT_CDC at the snapshot's start,
-        less HANDOVER_MARGIN_MS (ApproximateCreationDateTime is rounded down, and scans are eventually
-        consistent), so no change made after the snapshot began is missed; a few are replayed."""
-        if self.config.sync_mode == "SNAPSHOT_CDC":
-            start_ms = connector.snapshots_of(self._raw)[table].start_ms
-            return cdc.InitialPosition("AT_TIMESTAMP", start_ms - HANDOVER_MARGIN_MS)
-        kind = self.config["dynamodb.cdc.initial.stream.position"]
-        if kind != "AT_TIMESTAMP":
-            return cdc.InitialPosition(kind)
-        return cdc.InitialPosition(kind, javatime.parse_epoch_ms(self.config["cdc.start.position.timestamp"],
-                                                                 self.config["cdc.start.position.timestamp.format"]))
+    def _lease_table(self, client: JsonClient, name: str) -> leases.LeaseTable:
+        return leases.LeaseTable(client, name, self.config["dynamodb.cdc.table.billing.mode"],
+                                 self.config["dynamodb.cdc.checkpointing.table.read.capacity"],
+                                 self.config["dynamodb.cdc.checkpointing.table.write.capacity"])
 
     def _retention_warnings(self) -> list[str]:
         if self.config.sync_mode != "SNAPSHOT_CDC":

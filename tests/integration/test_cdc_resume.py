@@ -19,16 +19,23 @@ def write_changes(ddb, table, done):
     done.set()
 
 
-def lease_item(ddb, table):
+def lease_tables(rest, tables):
+    """Each table's lease table, as its TypeA offset names it (None until Connect stored it)."""
+    named = {o["partition"]["tableName"]: o["offset"].get("leaseTable") for o in rest.offsets("cdc")
+             if o["partition"].get("cdcStarted")}
+    return {t: named.get(t) for t in tables}
+
+
+def lease_item(ddb, lease_table):
     """The lease of the table's (only) shard."""
-    items = ddb.scan(TableName=leases.table_name("connect-KCL-", "cdc", table, 1), ConsistentRead=True)["Items"]
+    items = ddb.scan(TableName=lease_table, ConsistentRead=True)["Items"]
     assert len(items) == 1
     return items[0]
 
 
-def lease_owner(ddb, table):
+def lease_owner(ddb, lease_table):
     """The task holding the lease (its owner id less the instance suffix)."""
-    return lease_item(ddb, table).get("leaseOwner", {}).get("S", "").rsplit("-", 1)[0] or None
+    return lease_item(ddb, lease_table).get("leaseOwner", {}).get("S", "").rsplit("-", 1)[0] or None
 
 
 def test_a_killed_worker_loses_no_change_and_repeats_only_the_uncommitted(stack, unique, tmp_path):
@@ -52,7 +59,9 @@ def test_a_killed_worker_loses_no_change_and_repeats_only_the_uncommitted(stack,
             writers.append(done)
         wait_until(lambda: stack.topic_size(tables[0]) >= CHANGES // 3, 120, "changes to be flowing")
         # tasks.max=2: the leases share the two tables' shards out, one to each task.
-        wait_until(lambda: len({lease_owner(ddb, t) for t in tables} - {None}) == 2, 60,
+        named = wait_until(lambda: all((found := lease_tables(rest, tables)).values()) and found, 60,
+                           "TypeA offsets naming the lease tables")
+        wait_until(lambda: len({lease_owner(ddb, named[t]) for t in tables} - {None}) == 2, 60,
                    "each task to hold one table's shard")
         tasks = rest.status("cdc")["tasks"]
         worker.send_signal(signal.SIGKILL)
@@ -60,10 +69,12 @@ def test_a_killed_worker_loses_no_change_and_repeats_only_the_uncommitted(stack,
         written_before_kill = {t: stack.topic_size(t) for t in tables}
         committed = {}
         for partition, offset in stored_offsets(stack.bootstrap, f"{group}-offsets", "cdc"):
-            committed[partition["tableName"]] = offset["sequenceNumber"]  # one shard per table here
+            if "shardId" in partition:
+                committed[partition["tableName"]] = offset["sequenceNumber"]  # one shard per table here
         # A restart resumes after the further of Connect's offset and the lease checkpoint.
         for table in tables:
-            committed[table] = leases.further(lease_item(ddb, table)["checkpoint"]["S"], committed.get(table))
+            committed[table] = leases.further(lease_item(ddb, named[table])["checkpoint"]["S"],
+                                              committed.get(table))
         assert written_before_kill[tables[0]] < CHANGES, "all changes were through before the kill"
 
         worker = start_launched(props, tmp_path / "run2.log")

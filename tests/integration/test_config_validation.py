@@ -69,6 +69,7 @@ BAD = {
     "dynamodb.cdc.checkpointing.table.write.capacity": ({"dynamodb.cdc.checkpointing.table.write.capacity": "x"},
                                                         "must be a whole number"),
     "tasks.max": ({"tasks.max": "0"}, "Value must be at least 1"),
+    "dynamodb.cdc.heartbeat.topic": ({"dynamodb.cdc.heartbeat.topic": "heart beat"}, "a Kafka topic name has"),
 }
 
 

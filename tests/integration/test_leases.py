@@ -10,7 +10,7 @@ from python_connector.streams import Shard
 
 def lease_table(stack, unique):
     client = JsonClient(stack.dynamodb_endpoint, "us-east-1", Credentials("test", "test"), "DynamoDB_20120810")
-    return LeaseTable(client, leases.table_name("connect-KCL-", "c", f"t_{unique}", 1), "PROVISIONED", 5, 5)
+    return LeaseTable(client, leases.table_name("connect-KCL-", "c", f"t_{unique}", "s1"), "PROVISIONED", 5, 5)
 
 
 def test_a_stale_writer_is_refused_and_a_lease_moves_only_when_its_owner_hands_it_over(stack, unique):

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 import orjson
@@ -25,8 +26,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def worker_properties(path: Path, bootstrap: str, port: int, group: str | None, plugins: Path = PLUGINS) -> Path:
-    """A worker config on its own REST port; distributed (own group and topics) unless group is None."""
+def worker_properties(path: Path, bootstrap: str, port: int, group: str | None, plugins: Path = PLUGINS,
+                      extra: Sequence[str] = ()) -> Path:
+    """A worker config on its own REST port; distributed (own group and topics) unless group is None; ``extra``
+    lines are appended."""
     lines = [
         f"bootstrap.servers={bootstrap}",
         "key.converter=org.apache.kafka.connect.json.JsonConverter",
@@ -45,7 +48,7 @@ def worker_properties(path: Path, bootstrap: str, port: int, group: str | None, 
         lines += [f"group.id={group}", f"offset.storage.topic={group}-offsets", f"config.storage.topic={group}-configs",
                   f"status.storage.topic={group}-status", "offset.storage.replication.factor=1",
                   "config.storage.replication.factor=1", "status.storage.replication.factor=1"]
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text("\n".join([*lines, *extra]) + "\n")
     return path
 
 

@@ -103,11 +103,11 @@ def test_stream_records_map_to_ops_and_images(event, old, new, expected):
 
 
 def test_stream_header_is_cdc_with_the_shard_partition():
-    header = StreamSource(TABLE, "arn:s", "shardId-1").header(9)
+    header = StreamSource(TABLE, "arn:s", "shardId-1", "leases-s1").header(9)
     assert header["syncMode"] == "CDC" and header["shardId"] == "shardId-1"
     assert header["partition"] == {"tableName": "orders", "shardId": "shardId-1"}
     assert header["positionField"] == "sequenceNumber" and header["snapshotStartTime"] is None
-    assert header["offset"] == {"shardEnded": "false", "streamArn": "arn:s"}
+    assert header["offset"] == {"shardEnded": "false", "streamArn": "arn:s", "leaseTable": "leases-s1"}
 
 
 def test_a_ttl_expiry_is_told_apart_from_a_user_delete_by_a_header():

@@ -26,6 +26,12 @@ public interface Engine {
     /** The source partitions (JSON list of maps) whose stored offsets the caller should read. */
     String offsetPartitions(String configJson);
 
+    /**
+     * Checks an edit of the connector's offsets through Connect's REST API (a JSON list of {partition,
+     * offset}; every offset null for a reset): null to allow it, else why it is refused.
+     */
+    String alterOffsets(String configJson, String offsetsJson);
+
     /** Splits the connector's work; offsetsJson is a list of {partition, offset} already stored. */
     String taskConfigs(String configJson, int maxTasks, String offsetsJson);
 

@@ -2,6 +2,7 @@ package io.ddbcdc.connect;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import java.io.InputStream;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +14,8 @@ import org.apache.kafka.common.config.Config;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigValue;
 import org.apache.kafka.connect.connector.Task;
+import org.apache.kafka.connect.runtime.rest.errors.BadRequestException;
+import org.apache.kafka.connect.source.ExactlyOnceSupport;
 import org.apache.kafka.connect.source.SourceConnector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -113,6 +116,36 @@ public class DynamoDbCdcSourceConnector extends SourceConnector {
     }
 
     /** The property table from the engine; empty on a worker without it (validate() then says why). */
+    /**
+     * Offsets edited (PATCH) or reset (DELETE) through Connect's REST API: the engine says which edits it
+     * refuses (only TypeC may be edited), and a refusal answers 400 with its reason.
+     */
+    @Override
+    public boolean alterOffsets(Map<String, String> connectorConfig, Map<Map<String, ?>, Map<String, ?>> offsets) {
+        List<Map<String, Object>> entries = new ArrayList<>();
+        offsets.forEach((partition, offset) -> {
+            Map<String, Object> entry = new HashMap<>();
+            entry.put("partition", partition);
+            entry.put("offset", offset);
+            entries.add(entry);
+        });
+        String refusal = EngineAccess.alterOffsets(OffsetsJson.write(connectorConfig), OffsetsJson.write(entries));
+        if (refusal != null) {
+            throw new BadRequestException(refusal);
+        }
+        return true;
+    }
+
+    /**
+     * Every position a task resumes from travels in its records' offsets, and lease checkpoints are written
+     * only after Connect commits, never ahead of it: with the worker's transactions (KIP-618) delivery is
+     * exactly-once. A poll's batch is the transaction (the worker's default boundary).
+     */
+    @Override
+    public ExactlyOnceSupport exactlyOnceSupport(Map<String, String> connectorConfig) {
+        return ExactlyOnceSupport.SUPPORTED;
+    }
+
     @Override
     public ConfigDef config() {
         return EngineAccess.available() ? ConfigDefinitions.fromJson(EngineAccess.configDefinition()) : new ConfigDef();

@@ -51,6 +51,10 @@ final class EngineAccess {
         return call("offsetPartitions", e -> e.offsetPartitions(configJson));
     }
 
+    static String alterOffsets(String configJson, String offsetsJson) {
+        return call("alterOffsets", e -> e.alterOffsets(configJson, offsetsJson));
+    }
+
     static String taskConfigs(String configJson, int maxTasks, String offsetsJson) {
         return call("taskConfigs", e -> e.taskConfigs(configJson, maxTasks, offsetsJson));
     }
