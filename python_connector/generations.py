@@ -62,17 +62,23 @@ def decide(config: ConnectorConfig, connector: str, tables: Sequence[str], store
         if edit is not None and offsets.LEASE_TABLE_FIELD not in edit:
             at_ms = edited_start_ms(edit)
             plans[table] = StreamPlan(leases.table_name(prefix, connector, table, f"t{at_ms}"),
-                                      InitialPosition("AT_TIMESTAMP", at_ms), True, current)
+                                      at_timestamp(at_ms, now_ms), True, current)
         elif current is not None:
-            plans[table] = StreamPlan(current, configured_start(config, snapshots.get(table)), False)
+            plans[table] = StreamPlan(current, configured_start(config, snapshots.get(table), now_ms), False)
         else:
             start_ms = snapshots[table].start_ms if config.sync_mode == "SNAPSHOT_CDC" else now_ms
             plans[table] = StreamPlan(leases.table_name(prefix, connector, table, f"s{start_ms}"),
-                                      configured_start(config, snapshots.get(table)), True)
+                                      configured_start(config, snapshots.get(table), now_ms), True)
     return plans
 
 
-def configured_start(config: ConnectorConfig, snapshot: TableSnapshot | None) -> InitialPosition:
+def at_timestamp(at_ms: int, now_ms: int) -> InitialPosition:
+    """From a timestamp; one still to come is LATEST (the spec's reading): changes made from now on are read,
+    not only those after that timestamp."""
+    return InitialPosition("AT_TIMESTAMP", at_ms) if at_ms <= now_ms else InitialPosition("LATEST")
+
+
+def configured_start(config: ConnectorConfig, snapshot: TableSnapshot | None, now_ms: int) -> InitialPosition:
     """Where a generation's first shards begin: for SNAPSHOT_CDC at the snapshot's start less
     HANDOVER_MARGIN_MS (ApproximateCreationDateTime is rounded down, and scans are eventually consistent), so
     no change made after the snapshot began is missed and a few are replayed; else as configured."""
@@ -81,5 +87,5 @@ def configured_start(config: ConnectorConfig, snapshot: TableSnapshot | None) ->
     kind = config["dynamodb.cdc.initial.stream.position"]
     if kind != "AT_TIMESTAMP":
         return InitialPosition(kind)
-    return InitialPosition(kind, javatime.parse_epoch_ms(config["cdc.start.position.timestamp"],
-                                                         config["cdc.start.position.timestamp.format"]))
+    return at_timestamp(javatime.parse_epoch_ms(config["cdc.start.position.timestamp"],
+                                                config["cdc.start.position.timestamp.format"]), now_ms)

@@ -8,7 +8,7 @@ RAW = {"name": "c", "dynamodb.table.includelist": "ttt", "dynamodb.service.endpo
 
 def decide(stored, mode="CDC", **extra):
     config = cfg.parse({**RAW, "dynamodb.table.sync.mode": mode, **extra})
-    return generations.decide(config, "c", ["ttt"], stored, {"ttt": TableSnapshot(500_000, 1)}, now_ms=900_000)["ttt"]
+    return generations.decide(config, "c", ["ttt"], stored, {"ttt": TableSnapshot(500_000, 1)}, now_ms=1_800_000_000_000)["ttt"]
 
 
 def entry(partition, offset):
@@ -16,7 +16,7 @@ def entry(partition, offset):
 
 
 def test_a_first_start_is_a_new_generation_from_the_configured_position():
-    assert decide([]) == generations.StreamPlan("connect-KCL--c-ttt-s900000", InitialPosition("TRIM_HORIZON"), True)
+    assert decide([]) == generations.StreamPlan("connect-KCL--c-ttt-s1800000000000", InitialPosition("TRIM_HORIZON"), True)
     assert decide([], "SNAPSHOT_CDC") == generations.StreamPlan(
         "connect-KCL--c-ttt-s500000", InitialPosition("AT_TIMESTAMP", 500_000 - generations.HANDOVER_MARGIN_MS), True)
 
@@ -37,3 +37,9 @@ def test_an_edited_type_c_starts_a_new_generation_from_its_timestamp_replacing_t
     default_format = [stored[0], entry(offsets.stream_partition("ttt"),
                                        {"cdc.start.position.timestamp": "2024-07-01T10:30:28Z"})]
     assert decide(default_format).initial.at_ms == 1719829828000
+
+
+def test_a_timestamp_still_to_come_reads_from_now_on_as_latest():
+    future = [entry(offsets.cdc_started_partition("ttt"), offsets.cdc_started_offset("L1")),
+              entry(offsets.stream_partition("ttt"), {"cdc.start.position.timestamp": "2099-01-01T00:00:00Z"})]
+    assert decide(future).initial == InitialPosition("LATEST")
