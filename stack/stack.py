@@ -6,13 +6,15 @@
 
 Jars come from Maven (`make build` writes the classpaths under .stack/classpath/); pids, logs and
 data live under .stack/. Ports: DYNAMODB_PORT, TAGGING_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT,
-CONNECT_PORT. `up` writes the endpoints to .stack/endpoints.env.
+CONNECT_PORT. CONNECT_WORKERS=N starts N workers in one Connect group (ports CONNECT_PORT to
+CONNECT_PORT + N - 1). `up` writes the endpoints to .stack/endpoints.env.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import os
 import shutil
 import signal
@@ -46,6 +48,8 @@ TAGGING_PORT = port("TAGGING_PORT", 15000)
 KAFKA_PORT = port("KAFKA_PORT", 19092)
 KAFKA_CONTROLLER_PORT = port("KAFKA_CONTROLLER_PORT", 19093)
 CONNECT_PORT = port("CONNECT_PORT", 18083)
+# Workers in the stack's Connect group; worker n (from 0) listens on CONNECT_PORT + n.
+CONNECT_WORKERS = port("CONNECT_WORKERS", 1)
 
 ENDPOINTS = {
     "DYNAMODB_ENDPOINT": f"http://{HOST}:{DYNAMODB_PORT}",
@@ -159,8 +163,13 @@ def kafka_ready() -> bool:
         return False
 
 
-def connect_properties() -> Path:
-    props = STACK / "connect-distributed.properties"
+def worker_name(index: int) -> str:
+    return "connect" if index == 0 else f"connect-{index + 1}"
+
+
+def connect_properties(index: int) -> Path:
+    props = STACK / f"{worker_name(index)}-distributed.properties"
+    rest_port = CONNECT_PORT + index
     props.write_text("\n".join([
         f"bootstrap.servers={ENDPOINTS['KAFKA_BOOTSTRAP']}",
         "group.id=ddb-cdc-connect",
@@ -179,9 +188,9 @@ def connect_properties() -> Path:
         "producer.batch.size=262144",
         "producer.linger.ms=10",
         "producer.compression.type=lz4",
-        f"listeners=http://{HOST}:{CONNECT_PORT}",
+        f"listeners=http://{HOST}:{rest_port}",
         f"rest.advertised.host.name={HOST}",
-        f"rest.advertised.port={CONNECT_PORT}",
+        f"rest.advertised.port={rest_port}",
         f"plugin.path={PLUGINS}",
         "plugin.discovery=service_load",
         "",
@@ -189,14 +198,14 @@ def connect_properties() -> Path:
     return props
 
 
-def connect_command() -> list[str]:
-    return [sys.executable, "-m", "python_connector", "worker", str(connect_properties()),
+def connect_command(index: int) -> list[str]:
+    return [sys.executable, "-m", "python_connector", "worker", str(connect_properties(index)),
             "--classpath", classpath("kafka")]
 
 
-def connect_ready() -> bool:
+def connect_ready(index: int) -> bool:
     try:
-        with urllib.request.urlopen(f"{ENDPOINTS['CONNECT_URL']}/connector-plugins", timeout=2) as r:
+        with urllib.request.urlopen(f"http://{HOST}:{CONNECT_PORT + index}/connector-plugins", timeout=2) as r:
             return CONNECTOR_CLASS in r.read().decode()
     except OSError:
         return False
@@ -214,8 +223,10 @@ COMPONENTS = (
     Component("dynamodb", dynamodb_command, dynamodb_ready, 60),
     Component("tagging", tagging_command, lambda: http_ok(f"{ENDPOINTS['TAGGING_ENDPOINT']}/moto-api/"), 60),
     Component("kafka", kafka_command, kafka_ready, 120),
-    Component("connect", connect_command, connect_ready, 180),
+    *(Component(worker_name(n), functools.partial(connect_command, n), functools.partial(connect_ready, n), 180)
+      for n in range(CONNECT_WORKERS)),
 )
+WORKERS = [c.name for c in COMPONENTS if c.name.startswith("connect")]
 
 
 # ---- process bookkeeping ------------------------------------------------------------------------
@@ -262,9 +273,9 @@ def wait_ready(component: Component) -> None:
                      f"{LOGS / (component.name + '.log')}:\n{tail(component.name)}")
 
 
-def worker_is_stale() -> bool:
+def worker_is_stale(name: str) -> bool:
     """The running worker predates the plugin, bridge or engine code it would load now."""
-    started = (PIDS / "connect.pid").stat().st_mtime
+    started = (PIDS / f"{name}.pid").stat().st_mtime
     code = [*PLUGINS.glob("*/*.jar"), *(ROOT / "python_connector").rglob("*.py"),
             *(ROOT / "python_connector").glob("jars/*.jar")]
     return any(path.stat().st_mtime > started for path in code)
@@ -272,12 +283,13 @@ def worker_is_stale() -> bool:
 
 def up(record: Path | None) -> None:
     started = []
-    if pid_of("connect") is not None and worker_is_stale():
-        print("restarting connect: the connector was rebuilt since it started", flush=True)
-        stop("connect")
+    for worker in WORKERS:
+        if pid_of(worker) is not None and worker_is_stale(worker):
+            print(f"restarting {worker}: the connector was rebuilt since it started", flush=True)
+            stop(worker)
     for component in COMPONENTS:
         if pid_of(component.name) is None:
-            if component.name != "connect" and component.ready():
+            if component.name not in WORKERS and component.ready():
                 raise StackError(f"Something not started by this stack already answers for {component.name}; "
                                  "stop it or choose another port (see stack/stack.py).")
             print(f"starting {component.name}", flush=True)
@@ -286,7 +298,8 @@ def up(record: Path | None) -> None:
         if component.name == "kafka":  # the worker needs Kafka; wait for everything started so far
             for earlier in COMPONENTS[: COMPONENTS.index(component) + 1]:
                 wait_ready(earlier)
-    wait_ready(COMPONENTS[-1])
+    for worker in COMPONENTS[-CONNECT_WORKERS:]:
+        wait_ready(worker)
     (STACK / "endpoints.env").write_text("".join(f"{k}={v}\n" for k, v in ENDPOINTS.items()))
     if record is not None:
         record.write_text("".join(f"{name}\n" for name in started))
@@ -308,7 +321,9 @@ def stop(name: str, timeout_s: float = 60) -> None:
 
 
 def down(only: Path | None) -> None:
-    names = [c.name for c in COMPONENTS]
+    # Workers started by an `up` with more CONNECT_WORKERS than this call's are stopped too.
+    extra = sorted(p.stem for p in PIDS.glob("connect-*.pid") if p.stem not in WORKERS) if PIDS.exists() else []
+    names = [c.name for c in COMPONENTS] + extra
     if only is not None:
         chosen = set(only.read_text().split()) if only.exists() else set()
         names = [n for n in names if n in chosen]

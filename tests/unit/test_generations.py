@@ -8,7 +8,8 @@ RAW = {"name": "c", "dynamodb.table.includelist": "ttt", "dynamodb.service.endpo
 
 def decide(stored, mode="CDC", **extra):
     config = cfg.parse({**RAW, "dynamodb.table.sync.mode": mode, **extra})
-    return generations.decide(config, "c", ["ttt"], stored, {"ttt": TableSnapshot(500_000, 1)}, now_ms=1_800_000_000_000)["ttt"]
+    return generations.decide(config, "c", ["ttt"], stored, {"ttt": TableSnapshot(500_000, 1)},
+                              now_ms=1_800_000_000_000)["ttt"]
 
 
 def entry(partition, offset):
@@ -16,7 +17,8 @@ def entry(partition, offset):
 
 
 def test_a_first_start_is_a_new_generation_from_the_configured_position():
-    assert decide([]) == generations.StreamPlan("connect-KCL--c-ttt-s1800000000000", InitialPosition("TRIM_HORIZON"), True)
+    assert decide([]) == generations.StreamPlan("connect-KCL--c-ttt-s1800000000000", InitialPosition("TRIM_HORIZON"),
+                                                True)
     assert decide([], "SNAPSHOT_CDC") == generations.StreamPlan(
         "connect-KCL--c-ttt-s500000", InitialPosition("AT_TIMESTAMP", 500_000 - generations.HANDOVER_MARGIN_MS), True)
 
