@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -107,23 +108,23 @@ def topic_total(bootstrap: str, topics: list[str]) -> int:
 class BenchWorker:
     """A fresh launched worker with a fixed, pre-touched heap, so its RSS shows the engine's memory."""
 
-    def __init__(self, stack: Stack, tmp: Path):
+    def __init__(self, stack: Stack, tmp: Path, extra: Sequence[str] = ()):
         self.stack = stack
         group, port = f"bench-{uuid.uuid4().hex[:8]}", free_port()
         self.url = f"http://127.0.0.1:{port}"
         self.log = tmp / f"{group}.log"
         os.environ["DDB_CDC_JVM_OPTS"] = "-Xms1g -Xmx1g -XX:+AlwaysPreTouch"
-        self.process = start_launched(worker_properties(tmp / f"{group}.properties", stack.bootstrap, port, group),
-                                      self.log)
+        self.process = start_launched(worker_properties(tmp / f"{group}.properties", stack.bootstrap, port, group,
+                                                        extra=extra), self.log)
         deadline = time.monotonic() + 120
         while not rest_answers(self.url):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"the bench worker did not start; see {self.log}")
             time.sleep(0.5)
 
-    def snapshot(self, name: str, tables: list[str], expected: int, suffix: str) -> float:
+    def snapshot(self, name: str, tables: list[str], expected: int, suffix: str, **overrides: str) -> float:
         """Items/s of one snapshot, from connector creation until the last record is in <table><suffix>."""
-        config = self.stack.connector_config(",".join(tables), **{
+        config = self.stack.connector_config(",".join(tables), **overrides, **{
             "tasks.max": str(len(tables)), "poll.linger.ms": "100", "max.batch.size": "5000",
             "dynamodb.snapshot.max.poll.records": "1000", "dynamodb.snapshot.max.rcu.percentage": "100",
             "transforms": "run", "transforms.run.type": "org.apache.kafka.connect.transforms.RegexRouter",

@@ -24,8 +24,9 @@ from python_connector import leases, offsets
 from python_connector.aws import AwsError, JsonClient
 from python_connector.buffer import Group, RecordBuffer
 from python_connector.discovery import TableInfo
-from python_connector.envelope import StreamSource, change_records, created_ms
+from python_connector.envelope import StreamSource, change_records, created_ms, offset_header
 from python_connector.leases import SHARD_END, Committed, Lease, LeaseKeeper, LeaseTable
+from python_connector.progress import STREAM_RETENTION_MS
 from python_connector.streams import Shard, StreamInfo, is_expired_iterator, is_trimmed, list_shards
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 SHARD_REFRESH_S = 10.0  # how often new shards are looked for
 IDLE_MIN_S, IDLE_MAX_S = 0.05, 0.5  # back-off between rounds that found no change: low latency, few calls
 GET_RECORDS_MAX = 1000  # the service's cap on GetRecords Limit
+RETENTION_SAFETY_MS = 3600 * 1000  # a heartbeat this close to 24 h old no longer vouches for the trim horizon
 
 
 class StreamDataLost(Exception):
@@ -73,6 +75,9 @@ class ShardCursor:
     not_before_ms: int | None = None  # AT_TIMESTAMP: changes older than this are not emitted
     iterator: str | None = None
     finished: bool = False
+    caught_up_ms: int | None = None  # last read to its end with nothing after `position` (a heartbeat's time)
+    heartbeat_at: float = 0.0  # when the position was last stored (a record or a heartbeat), monotonic
+    skip_through: str | None = None  # re-read from the trim horizon: changes up to this one were emitted
 
     @classmethod
     def resuming(cls, lease: Lease, stored: offsets.ShardProgress | None) -> ShardCursor:
@@ -82,7 +87,8 @@ class ShardCursor:
         if point == SHARD_END:
             return cls(lease.shard, lease.parent, None, leases.TRIM_HORIZON, finished=True)
         if leases.is_sequence(point):
-            return cls(lease.shard, lease.parent, point, leases.TRIM_HORIZON)
+            caught_up = stored.caught_up_ms if stored is not None and stored.sequence_number == point else None
+            return cls(lease.shard, lease.parent, point, leases.TRIM_HORIZON, caught_up_ms=caught_up)
         if point.startswith(leases.AT_TIMESTAMP):
             return cls(lease.shard, lease.parent, None, leases.TRIM_HORIZON,
                        not_before_ms=int(point.removeprefix(leases.AT_TIMESTAMP)))
@@ -94,7 +100,8 @@ class TableStreamReader:
                  stored: Mapping[str, offsets.ShardProgress], buffer: RecordBuffer, limit: int,
                  stopped: threading.Event, keeper: LeaseKeeper, lease_table: LeaseTable,
                  current_arn: Callable[[], str] | None = None, may_start: Callable[[], bool] = lambda: True,
-                 announce: Callable[[], list[Group]] | None = None,
+                 announce: Callable[[], list[Group]] | None = None, heartbeat_topic: str = "__dynamodb-cdc-heartbeat",
+                 heartbeat_s: float = 300.0,
                  clock: Callable[[], float] = time.monotonic, clock_ns: Callable[[], int] = time.time_ns):
         """``may_start`` holds the reader back until it is true: with SNAPSHOT_CDC, until every snapshot record
         of the table is in Kafka, so the table's change events follow all its snapshot records.
@@ -115,6 +122,8 @@ class TableStreamReader:
         self._may_start = may_start
         self._current_arn = current_arn
         self._announce = announce
+        self._heartbeat_topic = heartbeat_topic
+        self._heartbeat_s = heartbeat_s
         self._cursors: dict[str, ShardCursor] = {}
 
     def run(self) -> None:
@@ -203,42 +212,73 @@ class TableStreamReader:
 
     def _read(self, cursor: ShardCursor) -> int:
         """One GetRecords on the shard; returns the number of changes emitted."""
-        if cursor.iterator is None:
-            cursor.iterator = self._iterator(cursor)
         try:
+            if cursor.iterator is None:
+                cursor.iterator = self._iterator(cursor)
             page = self._streams.call("GetRecords", {"ShardIterator": cursor.iterator, "Limit": self._limit})
         except AwsError as e:
             if is_expired_iterator(e):
                 cursor.iterator = None  # the next round asks for a fresh one after the position
                 return 0
             if is_trimmed(e):
-                raise StreamDataLost(
-                    f"the changes of shard {cursor.shard} after sequence number {cursor.position} are past "
-                    "DynamoDB Streams' 24-hour retention and were never read: they are lost. Take a new snapshot "
-                    "(reset the connector's offsets with SNAPSHOT_CDC) to get back in step.") from e
+                self._past_retention(cursor, e)
+                return 0
             raise
         records = page.get("Records") or []
         following = page.get("NextShardIterator")
         if cursor.not_before_ms is not None:
             records = [r for r in records if created_ms(r) >= cursor.not_before_ms]
+        if cursor.skip_through is not None:
+            records = [r for r in records if int(r["dynamodb"]["SequenceNumber"]) > int(cursor.skip_through)]
         if records or following is None:
             # A shard that ends on an empty page still passes SHARD_END through the buffer, so its lease
             # is checkpointed once everything read before it is committed.
             position = records[-1]["dynamodb"]["SequenceNumber"] if records else cursor.position
             committed = Committed(self._table.name, cursor.shard, position if following else SHARD_END)
-            source = StreamSource(self._table, self._stream.arn, cursor.shard, self._lease_table.name)
-            group = Group(source.header(self._clock_ns()),
+            group = Group(self._source(cursor).header(self._clock_ns()),
                           change_records(records, self._table.key), None if following else offsets.SHARD_DONE,
                           committed)
             if not self._buffer.put(group):
                 return 0
             self._keeper.emitted(self._table.name, cursor.shard, committed.checkpoint)
-            cursor.position = position
+            cursor.position, cursor.heartbeat_at = position, self._clock()
+        elif cursor.position is not None and self._clock() - cursor.heartbeat_at >= self._heartbeat_s:
+            self._heartbeat(cursor)
         cursor.iterator = following
         if following is None:
             cursor.finished = True
             log.info("Table %s: shard %s read to its end", self._table.name, cursor.shard)
         return len(records)
+
+    def _source(self, cursor: ShardCursor) -> StreamSource:
+        return StreamSource(self._table, self._stream.arn, cursor.shard, self._lease_table.name)
+
+    def _heartbeat(self, cursor: ShardCursor) -> None:
+        """The shard is read to its end: its stored position is renewed with the time, by a heartbeat record."""
+        now_ns = self._clock_ns()
+        header = self._source(cursor).header(now_ns)
+        offset = {**header["offset"], offsets.SEQUENCE_FIELD: cursor.position, offsets.CAUGHT_UP_FIELD: now_ns // 10**6}
+        if self._buffer.put(Group(offset_header(self._heartbeat_topic, self._table.name, header["partition"], offset,
+                                                now_ns), [])):
+            cursor.caught_up_ms, cursor.heartbeat_at = now_ns // 10**6, self._clock()
+
+    def _past_retention(self, cursor: ShardCursor, error: AwsError) -> None:
+        """The position is past the 24-hour retention. If a heartbeat says the shard had nothing after it since
+        a time the stream still holds, nothing unread was trimmed: read on from the trim horizon, skipping what
+        was emitted. Otherwise changes were lost: fail loudly."""
+        now_ms = self._clock_ns() // 10**6
+        if cursor.caught_up_ms is not None and now_ms - cursor.caught_up_ms < STREAM_RETENTION_MS - RETENTION_SAFETY_MS:
+            log.info("Table %s: shard %s was idle past the stream's retention (read to its end at %d ms, nothing "
+                     "unread since); reading on from its trim horizon", self._table.name, cursor.shard,
+                     cursor.caught_up_ms)
+            cursor.skip_through, cursor.position, cursor.start, cursor.iterator = (
+                cursor.position, None, leases.TRIM_HORIZON, None)
+            cursor.caught_up_ms = None
+            return
+        raise StreamDataLost(
+            f"the changes of shard {cursor.shard} after sequence number {cursor.position} are past "
+            "DynamoDB Streams' 24-hour retention and were never read: they are lost. Take a new snapshot "
+            "(reset the connector's offsets with SNAPSHOT_CDC) to get back in step.") from error
 
     def _iterator(self, cursor: ShardCursor) -> str:
         request = {"StreamArn": self._stream.arn, "ShardId": cursor.shard}

@@ -38,7 +38,9 @@ PATCH lacks it, and starts a new generation from its timestamp.
 ``sequenceNumber`` is that of the last change whose record Connect committed; a restarted reader asks
 for an iterator AFTER_SEQUENCE_NUMBER it. ``shardEnded`` is "true" on the last record of a closed shard.
 ``streamArn`` tells a position in the table's current stream from one in a stream since disabled, and
-``leaseTable`` one of the current lease generation from one of an earlier generation.
+``leaseTable`` one of the current lease generation from one of an earlier generation. An idle shard's
+position is renewed every ``dynamodb.cdc.heartbeat.interval.ms`` by a heartbeat record with
+``caughtUpAt`` (epoch ms) added: the shard was read to its end then, with nothing after ``sequenceNumber``.
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ TIMESTAMP_FIELD = "cdc.start.position.timestamp"
 TIMESTAMP_FORMAT_FIELD = "cdc.start.position.timestamp.format"
 DEFAULT_TIMESTAMP_FORMAT = "yyyy-MM-dd'T'HH:mm:ss'Z'"
 LEASE_TABLE_FIELD = "leaseTable"
+CAUGHT_UP_FIELD = "caughtUpAt"
 
 
 def cdc_started_partition(table: str) -> dict[str, str]:
@@ -117,6 +120,7 @@ class ShardProgress:
     ended: bool
     stream_arn: str | None = None
     lease_table: str | None = None
+    caught_up_ms: int | None = None  # when the shard was last read to its end with nothing after this position
 
 
 def read_shards(stored: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], ShardProgress]:
@@ -127,7 +131,7 @@ def read_shards(stored: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], Sh
         if set(partition) == {"tableName", "shardId"}:
             out[(partition["tableName"], partition["shardId"])] = ShardProgress(
                 offset[SEQUENCE_FIELD], str(offset.get(SHARD_ENDED_FIELD)) == "true", offset.get(STREAM_ARN_FIELD),
-                offset.get(LEASE_TABLE_FIELD))
+                offset.get(LEASE_TABLE_FIELD), offset.get(CAUGHT_UP_FIELD))
     return out
 
 

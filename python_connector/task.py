@@ -169,7 +169,8 @@ class SourceTaskEngine:
                 self._stopped, keeper, self._lease_table(client, plan.lease_table),
                 current_arn=lambda t=table: self._latest_stream_arn(client, t),
                 may_start=(lambda t=table: self._snapshot_in_kafka(t)) if handover else lambda: True,
-                announce=announce, clock_ns=self._clock_ns)
+                announce=announce, heartbeat_topic=self.config["dynamodb.cdc.heartbeat.topic"],
+                heartbeat_s=self.config["dynamodb.cdc.heartbeat.interval.ms"] / 1000, clock_ns=self._clock_ns)
             self._spawn(f"ddbcdc-stream-{table}", table, reader.run)
 
     def _announcement(self, client: JsonClient, table: str, plan: generations.StreamPlan) -> list[Group]:

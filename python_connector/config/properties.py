@@ -138,6 +138,12 @@ PROPERTIES: tuple[Property, ...] = (
        "(a record is the only way a source task stores an offset): the TypeA and TypeC offsets when a table's "
        "change data capture starts. Key: the table name; value: the offset as a JSON string. Never a table's "
        "data; compaction suits it."),
+    _p("dynamodb.cdc.heartbeat.interval.ms", "LONG", 300000, "LOW", CDC_GROUP, "Heartbeat interval (ms)",
+       "(Self-managed only.) How often, in milliseconds, a shard with no new changes has its stored position "
+       "renewed with the time it was last read to its end (a record on dynamodb.cdc.heartbeat.topic), in "
+       "[1000, 3600000]. A position whose record is past the 24-hour retention is then known to have nothing "
+       "unread behind it, so a restart after a quiet day goes on instead of failing.",
+       minimum=1000, maximum=3_600_000),
     _p("dynamodb.table.discovery.interval.ms", "LONG", 60000, "LOW", DYNAMODB_GROUP, "Table discovery interval (ms)",
        "(Self-managed only.) With dynamodb.table.discovery.mode=TAG: how often, in milliseconds, the tag filters "
        "are evaluated again, in [1000, 86400000]. A newly matching table starts by the sync mode; a table that "

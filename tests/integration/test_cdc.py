@@ -61,7 +61,8 @@ def test_changes_stream_in_order_with_images_and_tombstones_and_resume_without_r
         stack.delete_connector(name)
 
     # TypeA and TypeC, as documented; TypeC's timestamp is when CDC began (TRIM_HORIZON: the start).
-    assert documented[orjson.dumps({"cdcStarted": "true", "tableName": table})] == {"cdcStarted": "true"}
+    type_a = documented[orjson.dumps({"cdcStarted": "true", "tableName": table})]
+    assert type_a["cdcStarted"] == "true" and type_a["leaseTable"].startswith(f"connect-KCL--{name}-{table}-s")
     type_c = documented[orjson.dumps({"stream": table})]
     assert type_c["cdc.start.position.timestamp.format"] == "yyyy-MM-dd'T'HH:mm:ss'Z'"
     started = datetime.datetime.strptime(type_c["cdc.start.position.timestamp"], "%Y-%m-%dT%H:%M:%SZ")
@@ -144,6 +145,27 @@ def test_at_timestamp_emits_nothing_older_than_the_timestamp(stack, unique):
         stack.delete_connector(name)
     assert changes_by_key(records) == {"later": [("u", "1", "2")], "new": [("c", None, "1")],
                                        "last": [("c", None, "1")]}
+
+
+def test_an_idle_table_has_its_stored_position_renewed_by_heartbeats(stack, unique):
+    table = f"idle_{unique}"
+    ddb = stack.dynamodb()
+    create_table(ddb, table, [("id", "S")], stream_view="NEW_AND_OLD_IMAGES")
+    put(ddb, table, "only", 1)
+    name = f"idle-{unique}"
+    stack.create_connector(name, stack.connector_config(table, **CDC, **{
+        "dynamodb.cdc.heartbeat.interval.ms": "1000"}))
+
+    def caught_up_at():
+        return [o["offset"].get("caughtUpAt", 0) for o in stack.offsets(name) if "shardId" in o["partition"]]
+
+    try:
+        first = wait_until(lambda: (at := caught_up_at()) and at[0] and at[0], 60, "a heartbeat")
+        later = wait_until(lambda: (at := caught_up_at()) and at[0] > first and at[0], 30, "a later heartbeat")
+        assert stack.topic_size(table) == 1  # heartbeats never reach the table's topic
+    finally:
+        stack.delete_connector(name)
+    assert later - first >= 1000
 
 
 def test_a_table_without_a_stream_fails_naming_the_table_and_the_fix(stack, unique):

@@ -70,6 +70,7 @@ BAD = {
                                                         "must be a whole number"),
     "tasks.max": ({"tasks.max": "0"}, "Value must be at least 1"),
     "dynamodb.cdc.heartbeat.topic": ({"dynamodb.cdc.heartbeat.topic": "heart beat"}, "a Kafka topic name has"),
+    "dynamodb.cdc.heartbeat.interval.ms": ({"dynamodb.cdc.heartbeat.interval.ms": "10"}, "must be in [1000, 3600000]"),
 }
 
 

@@ -73,14 +73,15 @@ FROM_START = InitialPosition("TRIM_HORIZON")
 
 
 def run_reader(stream, initial=FROM_START, stored=None, want=0, timeout=5.0, current_arn=None, lease_table=None,
-               commit=False):
+               commit=False, heartbeat_s=300.0):
     """Runs a reader (and its lease keeper) until the buffer holds `want` records; returns (sequence numbers in
     order, groups). With `commit`, every group taken is committed as Connect would."""
     buffer = RecordBuffer(10_000)
     stopped = threading.Event()
     keeper = LeaseKeeper("me")
     reader = TableStreamReader(stream, TABLE, STREAM, initial, stored or {}, buffer, 5000, stopped,
-                               keeper, lease_table or FakeLeaseTable(), current_arn=current_arn)
+                               keeper, lease_table or FakeLeaseTable(), current_arn=current_arn,
+                               heartbeat_s=heartbeat_s)
     errors = []
     thread = threading.Thread(target=lambda: _guard(reader.run, errors), daemon=True)
     thread.start()
@@ -88,7 +89,7 @@ def run_reader(stream, initial=FROM_START, stored=None, want=0, timeout=5.0, cur
     groups, count = [], 0
     deadline = time.monotonic() + timeout
     while count < want and time.monotonic() < deadline and not errors:
-        got = buffer.take(want - count, 0.05)
+        got = buffer.take(max(want - count, 1), 0.05)
         if commit:
             keeper.committed(g.committed for g in got if g.committed)
         groups += got
@@ -230,3 +231,25 @@ def test_committed_positions_reach_the_lease_and_a_shard_ending_on_an_empty_page
     assert table.items["s"].checkpoint == "00002"
     run_reader(stream, want=3, lease_table=table, commit=True, timeout=3)
     assert table.items["s"].checkpoint == SHARD_END
+
+
+def test_an_idle_shard_has_its_position_renewed_by_heartbeats_with_the_time():
+    stream = FakeStream({"s": {"parent": None, "records": [change(1, "a")], "closed": False}})
+    _, groups = run_reader(stream, want=2, heartbeat_s=0.0, timeout=0.5)  # one record: runs to the timeout
+    beats = [g.header for g in groups if g.header.get("kind") == "offset"]
+    assert beats and beats[0]["topic"] == "__dynamodb-cdc-heartbeat"
+    assert beats[0]["partition"] == {"tableName": "t", "shardId": "s"}
+    assert beats[0]["offset"]["sequenceNumber"] == "00001" and beats[0]["offset"]["caughtUpAt"] > 0
+
+
+def test_a_position_past_retention_goes_on_from_the_trim_horizon_when_a_heartbeat_vouches_for_it():
+    trimmed = AwsError("GetShardIterator", "TrimmedDataAccessException", "trimmed", 400)
+    stream = FakeStream({"s": {"parent": None, "records": [change(1, "a"), change(2, "b")], "closed": False}},
+                        fail={"GetShardIterator": [trimmed]})
+    recent = offsets.ShardProgress("00001", False, caught_up_ms=int(time.time() * 1000) - 3_600_000)
+    sequences, _ = run_reader(stream, stored={"s": recent}, want=1)
+    assert sequences == ["00002"]  # the change already emitted is skipped
+    stream.fail = {"GetShardIterator": [trimmed]}
+    stale = offsets.ShardProgress("00001", False, caught_up_ms=int(time.time() * 1000) - 24 * 3_600_000)
+    with pytest.raises(CdcError, match="they are lost"):
+        run_reader(stream, stored={"s": stale}, want=1)
