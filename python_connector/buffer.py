@@ -13,6 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+# With nothing buffered, how long a poll waits for the first group even when poll.linger.ms is shorter.
+EMPTY_WAIT_S = 0.1
+
 
 @dataclass
 class Group:
@@ -49,11 +52,14 @@ class RecordBuffer:
             return True
 
     def take(self, max_records: int, linger_s: float) -> list[Group]:
-        """Up to ``max_records`` records, waiting at most ``linger_s`` for that many; raises a reader's error."""
-        deadline = self._clock() + linger_s
+        """Up to ``max_records`` records, waiting at most ``linger_s`` for that many; raises a reader's error.
+        With nothing at all buffered it waits up to EMPTY_WAIT_S for the first group even when the linger is
+        shorter: returning empty at once would have Connect poll again at once, spinning a core while idle."""
+        now = self._clock()
+        deadline, empty_deadline = now + linger_s, now + max(linger_s, EMPTY_WAIT_S)
         with self._cond:
             while self._error is None and not self._closed and self._buffered < max_records:
-                remaining = deadline - self._clock()
+                remaining = (deadline if self._groups else empty_deadline) - self._clock()
                 if remaining <= 0:
                     break
                 self._cond.wait(remaining)

@@ -50,3 +50,10 @@ def test_a_reader_error_surfaces_in_take_and_close_wakes_a_waiting_put():
         assert str(e) == "boom"
     else:
         raise AssertionError("take did not raise")
+
+
+def test_without_linger_an_empty_buffer_waits_briefly_for_the_first_group_instead_of_spinning():
+    buffer = RecordBuffer(100)
+    threading.Timer(0.03, lambda: buffer.put(group(1))).start()
+    assert sum(len(g.records) for g in buffer.take(10, 0)) == 1  # came within the empty wait, returned at once
+    assert buffer.take(10, 0) == []  # nothing comes: empty after the short wait
