@@ -10,6 +10,7 @@ demo: up
 	$(PY) stack/demo.py
 
 test: build
+	$(MVN) -f java_shim/pom.xml test
 	@$(PY) stack/stack.py up --record .stack/started-by-test; status=$$?; \
 	if [ $$status -eq 0 ]; then $(PY) -m pytest tests; status=$$?; fi; \
 	$(PY) stack/stack.py down --only .stack/started-by-test; exit $$status
@@ -28,17 +29,24 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
-# Java shim, bridge jar into the Python package, plugin jar into the stack's plugin.path, and the
+# Java shim, bridge jar into the Python package, plugin and converter jars into the stack's plugin.path, and the
 # classpaths of Kafka/Connect and DynamoDB Local resolved from Maven Central (cached in ~/.m2).
-build: venv .stack/.built
+build: venv .stack/.built .stack/schema-registry/.unpacked
 
 .stack/.built: $(JAVA_SOURCES)
 	$(MVN) -f java_shim/pom.xml package -DskipTests
 	mkdir -p python_connector/jars .stack/plugins/ddb-cdc-source .stack/classpath
+	rm -f .stack/plugins/ddb-cdc-source/*.jar
 	cp java_shim/bridge/target/ddb-cdc-bridge.jar python_connector/jars/
-	cp java_shim/plugin/target/ddb-cdc-source.jar .stack/plugins/ddb-cdc-source/
+	cp java_shim/plugin/target/ddb-cdc-source.jar java_shim/converters/target/ddb-cdc-converters.jar \
+	   java_shim/converters/target/lib/*.jar .stack/plugins/ddb-cdc-source/
 	$(MVN) -f stack/kafka-pom.xml dependency:build-classpath -Dmdep.outputFile=$(CURDIR)/.stack/classpath/kafka.txt
 	$(MVN) -f stack/dynamodb-local-pom.xml dependency:build-classpath -Dmdep.outputFile=$(CURDIR)/.stack/classpath/dynamodb-local.txt
+	touch $@
+
+# The local schema registry (Apicurio Registry, ~140 MB from Maven Central, cached in ~/.m2).
+.stack/schema-registry/.unpacked: stack/schema-registry-pom.xml
+	$(MVN) -f stack/schema-registry-pom.xml dependency:unpack -Dregistry.dir=$(CURDIR)/.stack/schema-registry
 	touch $@
 
 # The Connect plugin archive (Confluent Hub layout) and the engine wheel, under dist/.

@@ -3,7 +3,7 @@
     dist/ddbcdc-dynamodb-cdc-source-<version>.zip
         ddbcdc-dynamodb-cdc-source-<version>/
             manifest.json     Confluent Hub component manifest
-            lib/              the plugin jar (put the unpacked folder on the worker's plugin.path)
+            lib/              the plugin and converter jars (put the unpacked folder on the worker's plugin.path)
             doc/              README, IAM policy
             etc/              example connector configurations
     dist/ddb_cdc_connect-<version>-py3-none-any.whl   the engine and launcher (`ddb-cdc`), bridge jar inside
@@ -45,7 +45,7 @@ def manifest(version: str) -> dict:
                        "Cloud's Amazon DynamoDB CDC Source connector. Its engine is Python: run the worker with "
                        "`ddb-cdc worker` from the ddb-cdc-connect wheel.",
         "owner": {"username": OWNER, "name": "ddb-cdc"},
-        "component_types": ["source"],
+        "component_types": ["source", "converter"],
         "tags": ["dynamodb", "aws", "cdc", "source"],
         "requirements": ["Kafka Connect 4.x worker started by `ddb-cdc worker` (Python 3.11+, Java 17+)"],
         "features": {"supported_encodings": ["any"], "single_message_transforms": True,
@@ -62,10 +62,14 @@ def archive(version: str) -> Path:
     shutil.rmtree(staging, ignore_errors=True)
     for sub in ("lib", "doc", "etc"):
         (staging / sub).mkdir(parents=True)
-    jar = ROOT / "java_shim" / "plugin" / "target" / "ddb-cdc-source.jar"
-    if not jar.exists():
-        raise SystemExit(f"{jar} is missing: run `make build` first")
-    shutil.copy(jar, staging / "lib" / f"ddb-cdc-source-{version}.jar")
+    converters = ROOT / "java_shim" / "converters" / "target"
+    for jar, name in ((ROOT / "java_shim" / "plugin" / "target" / "ddb-cdc-source.jar", "ddb-cdc-source"),
+                      (converters / "ddb-cdc-converters.jar", "ddb-cdc-converters")):
+        if not jar.exists():
+            raise SystemExit(f"{jar} is missing: run `make build` first")
+        shutil.copy(jar, staging / "lib" / f"{name}-{version}.jar")
+    for dependency in sorted((converters / "lib").glob("*.jar")):  # Avro and protobuf-java, for the converters
+        shutil.copy(dependency, staging / "lib" / dependency.name)
     shutil.copy(ROOT / "README.md", staging / "doc" / "README.md")
     for example in sorted((ROOT / "config-examples").glob("*.json")):
         shutil.copy(example, (staging / "doc" if example.name == "iam-policy.json" else staging / "etc") / example.name)

@@ -19,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
                                                       "self-managed one (prints it, or submits it)")
     translate.add_argument("file", help="the Cloud connector JSON ({\"config\": {...}} or flat); - for stdin")
     translate.add_argument("--schema-registry-url", help="for AVRO, JSON_SR and PROTOBUF output formats")
+    translate.add_argument("--schema-registry-user-info", metavar="KEY:SECRET",
+                           help="the registry's basic-auth credentials (a Confluent Cloud Schema Registry API key)")
     translate.add_argument("--submit", metavar="CONNECT_URL", help="PUT the result to this Connect REST URL")
     args = parser.parse_args(argv)
 
@@ -33,11 +35,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"ddb-cdc worker: {e}", file=sys.stderr)
             return 2
     if args.command == "translate":
-        return _translate(args.file, args.schema_registry_url, args.submit)
+        return _translate(args.file, args.schema_registry_url, args.schema_registry_user_info, args.submit)
     return 2
 
 
-def _translate(path: str, registry_url: str | None, submit: str | None) -> int:
+def _translate(path: str, registry_url: str | None, user_info: str | None, submit: str | None) -> int:
     import json
     import urllib.error
     import urllib.request
@@ -48,7 +50,7 @@ def _translate(path: str, registry_url: str | None, submit: str | None) -> int:
 
     text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     try:
-        result = translate(json.loads(text), registry_url)
+        result = translate(json.loads(text), registry_url, user_info)
     except ConfigError as e:
         print(f"ddb-cdc translate: {e}", file=sys.stderr)
         return 2

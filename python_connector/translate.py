@@ -7,7 +7,10 @@ self-managed worker the worker owns the Kafka connection and converters do the f
   ``producer.override.*`` SASL/PLAIN settings over TLS, which the worker applies to this connector's
   producer (the worker must allow it: ``connector.client.config.override.policy=All``, Kafka's default);
   with ``SERVICE_ACCOUNT`` the worker's own identity is used;
-- ``output.data.format`` / ``output.data.key.format`` select the value and key converters;
+- ``output.data.format`` / ``output.data.key.format`` select the value and key converters (the plugin's
+  schema-registry converters for AVRO, JSON_SR and PROTOBUF, with the subject strategies; Kafka's
+  JsonConverter without schemas for JSON);
+- ``topic.creation.default.*`` get defaults for CDC topics, so no broker auto-creation is needed;
 - ``connector.class`` becomes our class.
 """
 
@@ -16,34 +19,41 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from python_connector.config import ConfigError
+from python_connector.config import ConfigError, formats
 
 CONNECTOR_CLASS = "io.ddbcdc.connect.DynamoDbCdcSourceConnector"
 DEFAULT_FORMAT = "AVRO"
-# Converter class per output format; the schema-registry ones take <prefix>.schema.registry.url.
-CONVERTERS = {
-    "JSON": "org.apache.kafka.connect.json.JsonConverter",
-    "AVRO": "io.confluent.connect.avro.AvroConverter",
-    "JSON_SR": "io.confluent.connect.json.JsonSchemaConverter",
-    "PROTOBUF": "io.confluent.connect.protobuf.ProtobufConverter",
+# KIP-158 topic creation, so the connector's topics exist on a broker with auto-creation off. Compacted
+# topics keep each item's latest change for good and let the tombstone after a delete remove the item
+# (after delete.retention.ms, one day, which readers of the deletes have to catch up within); partitions
+# and replication come from the broker's defaults. Settings in the Cloud configuration win.
+TOPIC_CREATION_DEFAULTS = {
+    "topic.creation.default.partitions": "-1",
+    "topic.creation.default.replication.factor": "-1",
+    "topic.creation.default.cleanup.policy": "compact",
+    "topic.creation.default.delete.retention.ms": "86400000",
 }
-SUBJECT_STRATEGY_PACKAGE = "io.confluent.kafka.serializers.subject."
 
 
-def _converter(prefix: str, fmt: str, registry_url: str | None, strategy: str | None) -> dict[str, str]:
-    if fmt not in CONVERTERS:
-        raise ConfigError({f"output.data{'.key' if prefix == 'key' else ''}.format":
-                           [f"must be one of {', '.join(CONVERTERS)}, got {fmt!r}"]})
-    out = {f"{prefix}.converter": CONVERTERS[fmt]}
-    if fmt == "JSON":
-        out[f"{prefix}.converter.schemas.enable"] = "true"
+def _converter(side: str, config: Mapping[str, str], registry_url: str | None,
+               user_info: str | None) -> dict[str, str]:
+    fmt_property = formats.format_property(side)
+    fmt = config.get(fmt_property, DEFAULT_FORMAT)
+    if fmt not in formats.CONVERTERS:
+        raise ConfigError({fmt_property: [f"must be one of {', '.join(formats.CONVERTERS)}, got {fmt!r}"]})
+    out = {f"{side}.converter": formats.CONVERTERS[fmt]}
+    if fmt == "JSON":  # Cloud's JSON records are plain JSON, without Connect's embedded schema
+        out[f"{side}.converter.schemas.enable"] = "false"
         return out
     if not registry_url:
-        raise ConfigError({f"output.data{'.key' if prefix == 'key' else ''}.format":
-                           [f"{fmt} needs a schema registry: pass --schema-registry-url"]})
-    out[f"{prefix}.converter.schema.registry.url"] = registry_url
-    if strategy:
-        out[f"{prefix}.converter.{prefix}.subject.name.strategy"] = SUBJECT_STRATEGY_PACKAGE + strategy
+        raise ConfigError({fmt_property: [f"{fmt} needs a schema registry: pass --schema-registry-url"]})
+    out[f"{side}.converter.schema.registry.url"] = registry_url
+    if user_info:
+        out[f"{side}.converter.basic.auth.credentials.source"] = "USER_INFO"
+        out[f"{side}.converter.basic.auth.user.info"] = user_info
+    strategy = config.get(f"{side}.subject.name.strategy")
+    if strategy:  # as a class name, which Confluent's converters need too
+        out[f"{side}.converter.{side}.subject.name.strategy"] = formats.SUBJECT_STRATEGY_PACKAGE + strategy
     return out
 
 
@@ -65,7 +75,8 @@ def _kafka_overrides(config: Mapping[str, str]) -> dict[str, str]:
     }
 
 
-def translate(cloud: Mapping[str, Any], schema_registry_url: str | None = None) -> dict[str, Any]:
+def translate(cloud: Mapping[str, Any], schema_registry_url: str | None = None,
+              schema_registry_user_info: str | None = None) -> dict[str, Any]:
     """{"name", "config"} for a self-managed worker, from a Cloud config (flat or under "config")."""
     config = {k: str(v) for k, v in (cloud.get("config", cloud)).items()}
     name = config.get("name") or cloud.get("name")
@@ -74,8 +85,8 @@ def translate(cloud: Mapping[str, Any], schema_registry_url: str | None = None) 
     out = {k: v for k, v in config.items() if k not in ("kafka.api.key", "kafka.api.secret")}
     out["connector.class"] = CONNECTOR_CLASS
     out.update(_kafka_overrides(config))
-    out.update(_converter("value", config.get("output.data.format", DEFAULT_FORMAT), schema_registry_url,
-                          config.get("value.subject.name.strategy")))
-    out.update(_converter("key", config.get("output.data.key.format", DEFAULT_FORMAT), schema_registry_url,
-                          config.get("key.subject.name.strategy")))
+    for side in ("value", "key"):
+        out.update(_converter(side, config, schema_registry_url, schema_registry_user_info))
+    for key, value in TOPIC_CREATION_DEFAULTS.items():
+        out.setdefault(key, value)
     return {"name": name, "config": out}

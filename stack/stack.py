@@ -1,13 +1,14 @@
-"""The local stack: DynamoDB Local, moto_server, a KRaft Kafka and a Connect worker, on 127.0.0.1.
+"""The local stack: DynamoDB Local, moto_server, a schema registry, a KRaft Kafka and a Connect worker, on 127.0.0.1.
 
     python stack/stack.py up [--record FILE]     start what is not running, wait until each answers
     python stack/stack.py down [--only FILE]     stop what `up` started (by pid), or only those in FILE
     python stack/stack.py status
 
-Jars come from Maven (`make build` writes the classpaths under .stack/classpath/); pids, logs and
-data live under .stack/. Ports: DYNAMODB_PORT, TAGGING_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT,
-CONNECT_PORT. CONNECT_WORKERS=N starts N workers in one Connect group (ports CONNECT_PORT to
-CONNECT_PORT + N - 1). `up` writes the endpoints to .stack/endpoints.env.
+Jars come from Maven (`make build` writes the classpaths under .stack/classpath/ and unpacks the
+registry into .stack/schema-registry/); pids, logs and data live under .stack/. Ports: DYNAMODB_PORT,
+TAGGING_PORT, SCHEMA_REGISTRY_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT, CONNECT_PORT. CONNECT_WORKERS=N
+starts N workers in one Connect group (ports CONNECT_PORT to CONNECT_PORT + N - 1). `up` writes the
+endpoints to .stack/endpoints.env.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ STACK = ROOT / ".stack"
 LOGS = STACK / "logs"
 PIDS = STACK / "pids"
 CLASSPATH = STACK / "classpath"
+REGISTRY_JAR = STACK / "schema-registry" / "apicurio-registry-app-2.6.13.Final-runner.jar"
 PLUGINS = STACK / "plugins"
 HARNESS_JAR = ROOT / "java_shim" / "harness" / "target" / "ddb-cdc-harness.jar"
 CONNECTOR_CLASS = "io.ddbcdc.connect.DynamoDbCdcSourceConnector"
@@ -45,6 +47,7 @@ def port(name: str, default: int) -> int:
 
 DYNAMODB_PORT = port("DYNAMODB_PORT", 18000)
 TAGGING_PORT = port("TAGGING_PORT", 15000)
+SCHEMA_REGISTRY_PORT = port("SCHEMA_REGISTRY_PORT", 18081)
 KAFKA_PORT = port("KAFKA_PORT", 19092)
 KAFKA_CONTROLLER_PORT = port("KAFKA_CONTROLLER_PORT", 19093)
 CONNECT_PORT = port("CONNECT_PORT", 18083)
@@ -54,6 +57,8 @@ CONNECT_WORKERS = port("CONNECT_WORKERS", 1)
 ENDPOINTS = {
     "DYNAMODB_ENDPOINT": f"http://{HOST}:{DYNAMODB_PORT}",
     "TAGGING_ENDPOINT": f"http://{HOST}:{TAGGING_PORT}",
+    # Apicurio Registry's Confluent-compatible API: what Schema Registry clients and our converters use.
+    "SCHEMA_REGISTRY_URL": f"http://{HOST}:{SCHEMA_REGISTRY_PORT}/apis/ccompat/v7",
     "KAFKA_BOOTSTRAP": f"{HOST}:{KAFKA_PORT}",
     "CONNECT_URL": f"http://{HOST}:{CONNECT_PORT}",
 }
@@ -114,15 +119,32 @@ def tagging_command() -> list[str]:
     return [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(TAGGING_PORT)]
 
 
-def kafka_properties() -> Path:
-    data = STACK / "data" / "kafka"
-    props = STACK / "kafka.properties"
+def registry_command() -> list[str]:
+    if not REGISTRY_JAR.exists():
+        raise StackError(f"{REGISTRY_JAR} is missing: run `make build` first.")
+    # Schemas persist under .stack/data like the broker's topics: the ids in kept records stay valid.
+    data = STACK / "data" / "schema-registry"
+    data.mkdir(parents=True, exist_ok=True)
+    return ["java", "-Xmx512m", f"-Dquarkus.http.port={SCHEMA_REGISTRY_PORT}", f"-Dquarkus.http.host={HOST}",
+            f"-Dquarkus.datasource.jdbc.url=jdbc:h2:file:{data / 'registry'}", "-jar", str(REGISTRY_JAR)]
+
+
+def registry_ready() -> bool:
+    try:
+        with urllib.request.urlopen(f"{ENDPOINTS['SCHEMA_REGISTRY_URL']}/subjects", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def broker_properties(props: Path, data: Path, port: int, controller_port: int, auto_create: bool = True) -> Path:
+    """A single-node KRaft broker's configuration, its log directory formatted on first use."""
     props.write_text("\n".join([
         "process.roles=broker,controller",
         "node.id=1",
-        f"controller.quorum.bootstrap.servers={HOST}:{KAFKA_CONTROLLER_PORT}",
-        f"listeners=PLAINTEXT://{HOST}:{KAFKA_PORT},CONTROLLER://{HOST}:{KAFKA_CONTROLLER_PORT}",
-        f"advertised.listeners=PLAINTEXT://{HOST}:{KAFKA_PORT}",
+        f"controller.quorum.bootstrap.servers={HOST}:{controller_port}",
+        f"listeners=PLAINTEXT://{HOST}:{port},CONTROLLER://{HOST}:{controller_port}",
+        f"advertised.listeners=PLAINTEXT://{HOST}:{port}",
         "controller.listener.names=CONTROLLER",
         "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
         "inter.broker.listener.name=PLAINTEXT",
@@ -134,7 +156,7 @@ def kafka_properties() -> Path:
         "share.coordinator.state.topic.replication.factor=1",
         "share.coordinator.state.topic.min.isr=1",
         "group.initial.rebalance.delay.ms=0",
-        "auto.create.topics.enable=true",
+        f"auto.create.topics.enable={str(auto_create).lower()}",
         "",
     ]))
     if not (data / "meta.properties").exists():
@@ -144,11 +166,15 @@ def kafka_properties() -> Path:
     return props
 
 
-def kafka_command() -> list[str]:
-    props = kafka_properties()
+def broker_command(props: Path) -> list[str]:
     return ["java", "-Xmx768m",
             f"-Dlog4j2.configurationFile={ROOT / 'python_connector' / 'resources' / 'connect-log4j2.properties'}",
             "-cp", classpath("kafka"), "kafka.Kafka", str(props)]
+
+
+def kafka_command() -> list[str]:
+    return broker_command(broker_properties(STACK / "kafka.properties", STACK / "data" / "kafka", KAFKA_PORT,
+                                            KAFKA_CONTROLLER_PORT))
 
 
 def kafka_ready() -> bool:
@@ -222,6 +248,7 @@ class Component:
 COMPONENTS = (
     Component("dynamodb", dynamodb_command, dynamodb_ready, 60),
     Component("tagging", tagging_command, lambda: http_ok(f"{ENDPOINTS['TAGGING_ENDPOINT']}/moto-api/"), 60),
+    Component("schema-registry", registry_command, registry_ready, 120),
     Component("kafka", kafka_command, kafka_ready, 120),
     *(Component(worker_name(n), functools.partial(connect_command, n), functools.partial(connect_ready, n), 180)
       for n in range(CONNECT_WORKERS)),

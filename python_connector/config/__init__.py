@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from python_connector.config import formats
 from python_connector.config.properties import BY_NAME, PROPERTIES, Property, definitions, typed_value
 from python_connector.config.rules import RULES, parse_includelist, parse_tag_filters
 
@@ -74,10 +75,9 @@ def _typed(raw: Mapping[str, str]) -> tuple[dict[str, Any], Problems]:
 def validate(raw: Mapping[str, str]) -> Problems:
     """Every problem with a raw configuration, by property name; empty when it is valid."""
     values, problems = _typed(raw)
-    for rule in RULES:
-        for name, message in rule(values):
-            if name not in problems:  # a bad value is reported once, by its own check
-                problems.setdefault(name, []).append(message)
+    for name, message in [*(p for rule in RULES for p in rule(values)), *formats.check(values, raw)]:
+        if name not in problems:  # a bad value is reported once, by its own check
+            problems.setdefault(name, []).append(message)
     return problems
 
 

@@ -78,21 +78,26 @@ PROPERTIES: tuple[Property, ...] = (
        "Secret associated with Kafka API key. Required when kafka.auth.mode==KAFKA_API_KEY."),
     _p("key.subject.name.strategy", "STRING", "TopicNameStrategy", "MEDIUM", SCHEMA_GROUP,
        "Key subject name strategy",
-       "How to construct the subject name under which the key schema is registered with Schema Registry.",
+       "How to construct the subject name under which the key schema is registered with Schema Registry. Takes "
+       "effect through the key converter's key.subject.name.strategy (`ddb-cdc translate` sets it).",
        valid_values=("RecordNameStrategy", "TopicNameStrategy")),
     _p("schema.context.name", "STRING", "default", "MEDIUM", SCHEMA_GROUP, "Schema context",
-       "A schema context name: an independent scope in Schema Registry. 'default' uses the default context."),
+       "A schema context name: an independent scope in Schema Registry. Only 'default' (the registry's default "
+       "context) is supported on a self-managed worker."),
     _p("value.subject.name.strategy", "STRING", "TopicNameStrategy", "MEDIUM", SCHEMA_GROUP,
        "Value subject name strategy",
-       "How to construct the subject name under which the value schema is registered with Schema Registry.",
+       "How to construct the subject name under which the value schema is registered with Schema Registry. Takes "
+       "effect through the value converter's value.subject.name.strategy (`ddb-cdc translate` sets it).",
        valid_values=("RecordNameStrategy", "TopicNameStrategy", "TopicRecordNameStrategy")),
     _p("key.converter.reference.subject.name.strategy", "STRING", "DefaultReferenceSubjectNameStrategy", "MEDIUM",
        SCHEMA_GROUP, "Key reference subject strategy",
-       "Subject reference name strategy for the key (PROTOBUF only).",
+       "Subject reference name strategy for the key (PROTOBUF only): the subject of each imported .proto file. "
+       "A setting of the key converter itself.",
        valid_values=("DefaultReferenceSubjectNameStrategy", "QualifiedReferenceSubjectNameStrategy")),
     _p("value.converter.reference.subject.name.strategy", "STRING", "DefaultReferenceSubjectNameStrategy", "MEDIUM",
        SCHEMA_GROUP, "Value reference subject strategy",
-       "Subject reference name strategy for the value (PROTOBUF only).",
+       "Subject reference name strategy for the value (PROTOBUF only): the subject of each imported .proto file "
+       "(io.confluent.connector.dynamodb.Source, a table's Value). A setting of the value converter itself.",
        valid_values=("DefaultReferenceSubjectNameStrategy", "QualifiedReferenceSubjectNameStrategy")),
     _p("authentication.method", "STRING", "Access Keys", "HIGH", AWS_GROUP, "AWS authentication method",
        "How to authenticate with AWS: 'Access Keys' (aws.access.key.id/aws.secret.access.key, or the default "
@@ -115,10 +120,13 @@ PROPERTIES: tuple[Property, ...] = (
        "else the default AWS region chain (AWS_REGION, profile), else us-east-1."),
     _p("output.data.format", "STRING", "AVRO", "HIGH", OUTPUT_GROUP, "Output value format",
        "The output Kafka record value format: AVRO, JSON_SR, PROTOBUF or JSON. On a self-managed worker the "
-       "converter does the formatting; `ddb-cdc translate` sets the matching converter.",
+       "value converter does the formatting (io.ddbcdc.connect.converters.AvroConverter, JsonSchemaConverter, "
+       "ProtobufConverter, or Kafka's JsonConverter); `ddb-cdc translate` sets it, and a value.converter that "
+       "does not write this format fails validation.",
        valid_values=FORMATS),
     _p("output.data.key.format", "STRING", "AVRO", "HIGH", OUTPUT_GROUP, "Output key format",
-       "The output Kafka record key format: AVRO, JSON_SR, PROTOBUF or JSON.", valid_values=FORMATS),
+       "The output Kafka record key format: AVRO, JSON_SR, PROTOBUF or JSON, written by the key converter (see "
+       "output.data.format).", valid_values=FORMATS),
     _p("dynamodb.service.endpoint", "STRING", None, "HIGH", DYNAMODB_GROUP, "DynamoDB endpoint",
        "AWS DynamoDB API endpoint, for example https://dynamodb.us-east-1.amazonaws.com or a DynamoDB Local URL."),
     _p("dynamodb.table.sync.mode", "STRING", "SNAPSHOT_CDC", "HIGH", DYNAMODB_GROUP, "Table sync mode",

@@ -49,6 +49,7 @@ class Stack:
     dynamodb_endpoint: str
     bootstrap: str
     connect_url: str
+    schema_registry_url: str = ""
 
     def dynamodb(self) -> Any:
         return boto3.client("dynamodb", endpoint_url=self.dynamodb_endpoint, region_name="us-east-1",
@@ -80,8 +81,8 @@ class Stack:
         r = requests.get(f"{self.connect_url}/connectors/{name}/offsets", timeout=30)
         return r.json()["offsets"] if r.status_code == 200 else []
 
-    def read_topic(self, topic: str) -> list[Record]:
-        """Every record of a one-partition topic, up to its current end."""
+    def read_topic(self, topic: str, decode: Callable[[bytes], Any] = orjson.loads) -> list[Record]:
+        """Every record of a one-partition topic, up to its current end, keys and values decoded (JSON)."""
         consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": f"test-{uuid.uuid4()}",
                              "enable.auto.commit": False})
         try:
@@ -92,8 +93,8 @@ class Stack:
                 for m in consumer.consume(1000, timeout=2):
                     if m.error():
                         raise RuntimeError(m.error())
-                    value = orjson.loads(m.value()) if m.value() is not None else None
-                    out.append(Record(orjson.loads(m.key()), value, m.offset(), m.timestamp()[1]))
+                    value = decode(m.value()) if m.value() is not None else None
+                    out.append(Record(decode(m.key()), value, m.offset(), m.timestamp()[1]))
             return out
         finally:
             consumer.close()
@@ -113,7 +114,7 @@ def stack() -> Stack:
     if not ENDPOINTS.exists():
         pytest.fail("the local stack is not up: run `make up` (make test does it for you)")
     env = dict(line.split("=", 1) for line in ENDPOINTS.read_text().split())
-    return Stack(env["DYNAMODB_ENDPOINT"], env["KAFKA_BOOTSTRAP"], env["CONNECT_URL"])
+    return Stack(env["DYNAMODB_ENDPOINT"], env["KAFKA_BOOTSTRAP"], env["CONNECT_URL"], env["SCHEMA_REGISTRY_URL"])
 
 
 @pytest.fixture

@@ -128,7 +128,7 @@ def test_every_example_config_validates_clean(stack):
         problems = {c["value"]["name"]: c["value"]["errors"] for c in answer["configs"] if c["value"]["errors"]}
         assert answer["error_count"] == 0, f"{name}: {problems}"
         names.append(name)
-    assert len(names) == 7
+    assert len(names) == 8
 
 
 def test_secrets_are_masked_in_the_validation_answer(stack):

@@ -8,8 +8,11 @@ import zipfile
 import requests
 
 from tests.integration.conftest import ROOT, Stack, wait_until
+from tests.integration.registry import Registry
 from tests.integration.tables import create_table, load
 from tests.integration.workers import free_port, start_launched, wait_for_rest, worker_properties
+
+AVRO = "io.ddbcdc.connect.converters.AvroConverter"
 
 
 def test_the_archive_and_wheel_install_into_a_fresh_worker_and_run_a_connector(stack, unique, tmp_path):
@@ -41,9 +44,15 @@ def test_the_archive_and_wheel_install_into_a_fresh_worker_and_run_a_connector(s
         plugins_listed = requests.get(f"{url}/connector-plugins", timeout=10).json()
         assert {"class": "io.ddbcdc.connect.DynamoDbCdcSourceConnector", "type": "source",
                 "version": "0.1.0"} in plugins_listed
-        Stack(stack.dynamodb_endpoint, stack.bootstrap, url).create_connector("packaged",
-                                                                              stack.connector_config(table))
+        converters = requests.get(f"{url}/connector-plugins?connectorsOnly=false", timeout=10).json()
+        assert {"class": AVRO, "type": "converter", "version": "0.1.0"} in converters
+        registry = {"schema.registry.url": stack.schema_registry_url}
+        Stack(stack.dynamodb_endpoint, stack.bootstrap, url).create_connector("packaged", stack.connector_config(
+            table, **{"key.converter": AVRO, "value.converter": AVRO, "output.data.format": "AVRO",
+                      **{f"{side}.converter.{k}": v for side in ("key", "value") for k, v in registry.items()}}))
         wait_until(lambda: stack.topic_size(table) == 30, 60, "the snapshot through the installed plugin")
+        first = stack.read_topic(table, decode=lambda b: b)[0]
+        assert Registry(stack.schema_registry_url).decode("AVRO", first.value)[1]["source"]["tableName"] == table
     finally:
         worker.terminate()
         worker.wait(60)

@@ -1,4 +1,5 @@
-"""Extra Connect workers for tests that need their own: a stock one, or one to signal."""
+"""Extra Connect workers (and brokers) for tests that need their own: a stock one, one to signal, one on a broker
+configured differently."""
 
 from __future__ import annotations
 
@@ -50,6 +51,18 @@ def worker_properties(path: Path, bootstrap: str, port: int, group: str | None, 
                   "config.storage.replication.factor=1", "status.storage.replication.factor=1"]
     path.write_text("\n".join([*lines, *extra]) + "\n")
     return path
+
+
+def start_broker(directory: Path, auto_create: bool) -> tuple[subprocess.Popen, str]:
+    """A single-node KRaft broker of the stack's kind on free ports; (process, bootstrap servers)."""
+    from stack.stack import broker_command, broker_properties
+
+    port = free_port()
+    props = broker_properties(directory / "broker.properties", directory / "data", port, free_port(), auto_create)
+    log = directory / "broker.log"
+    broker = subprocess.Popen(broker_command(props), stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL)
+    return broker, f"127.0.0.1:{port}"
 
 
 def start_stock_standalone(properties: Path, log: Path) -> subprocess.Popen:

@@ -4,6 +4,7 @@ import pytest
 
 from python_connector import cli
 from python_connector.config import ConfigError
+from python_connector.config import validate as config_problems
 from python_connector.translate import translate
 
 CLOUD = {"config": {
@@ -27,24 +28,44 @@ def test_api_key_becomes_producer_sasl_overrides_and_leaves_the_config():
     assert config["dynamodb.table.includelist"] == "t1, t2"
 
 
-def test_json_format_selects_the_json_converter_with_schemas():
+def test_json_format_selects_the_json_converter_without_schemas_as_clouds_json_is_plain():
     config = translate(CLOUD)["config"]
     assert config["value.converter"] == "org.apache.kafka.connect.json.JsonConverter"
-    assert config["value.converter.schemas.enable"] == "true"
+    assert config["value.converter.schemas.enable"] == "false"
     assert config["key.converter"] == "org.apache.kafka.connect.json.JsonConverter"
 
 
 def test_schema_registry_formats_need_a_registry_url_and_carry_the_subject_strategy():
     cloud = {"config": {**CLOUD["config"], "output.data.format": "AVRO", "output.data.key.format": "PROTOBUF",
-                        "value.subject.name.strategy": "TopicRecordNameStrategy"}}
+                        "value.subject.name.strategy": "TopicRecordNameStrategy",
+                        "value.converter.reference.subject.name.strategy": "QualifiedReferenceSubjectNameStrategy"}}
     with pytest.raises(ConfigError, match="needs a schema registry"):
         translate(cloud)
-    config = translate(cloud, "http://127.0.0.1:8081")["config"]
-    assert config["value.converter"] == "io.confluent.connect.avro.AvroConverter"
+    config = translate(cloud, "http://127.0.0.1:8081", "SRKEY:srsecret")["config"]
+    assert config["value.converter"] == "io.ddbcdc.connect.converters.AvroConverter"
     assert config["value.converter.schema.registry.url"] == "http://127.0.0.1:8081"
     assert config["value.converter.value.subject.name.strategy"] == (
         "io.confluent.kafka.serializers.subject.TopicRecordNameStrategy")
-    assert config["key.converter"] == "io.confluent.connect.protobuf.ProtobufConverter"
+    assert config["value.converter.basic.auth.credentials.source"] == "USER_INFO"
+    assert config["key.converter.basic.auth.user.info"] == "SRKEY:srsecret"
+    assert config["key.converter"] == "io.ddbcdc.connect.converters.ProtobufConverter"
+    # already the converter's own setting: it passes through as given
+    assert config["value.converter.reference.subject.name.strategy"] == "QualifiedReferenceSubjectNameStrategy"
+    assert config_problems({**config, "dynamodb.table.includelist": "orders"}) == {}
+
+
+def test_avro_is_the_default_format():
+    cloud = {"config": {k: v for k, v in CLOUD["config"].items() if not k.startswith("output.data")}}
+    config = translate(cloud, "http://sr")["config"]
+    assert config["value.converter"] == config["key.converter"] == "io.ddbcdc.connect.converters.AvroConverter"
+
+
+def test_topics_get_creation_defaults_for_cdc_topics_unless_given():
+    config = translate(CLOUD)["config"]
+    assert config["topic.creation.default.cleanup.policy"] == "compact"
+    assert config["topic.creation.default.partitions"] == config["topic.creation.default.replication.factor"] == "-1"
+    cloud = {"config": {**CLOUD["config"], "topic.creation.default.cleanup.policy": "delete"}}
+    assert translate(cloud)["config"]["topic.creation.default.cleanup.policy"] == "delete"
 
 
 def test_service_account_mode_uses_the_workers_identity():
