@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 MVN := mvn -q -B
 JAVA_SOURCES := $(shell find java_shim -name '*.java' -o -name pom.xml) stack/kafka-pom.xml stack/dynamodb-local-pom.xml
 
-.PHONY: demo test up down build venv package lint bench-bridge bench-snapshot bench-eos clean
+.PHONY: demo test up down build venv package lint bench-bridge bench-snapshot bench-eos bench-cdc clean
 
 demo: up
 	$(PY) stack/demo.py
@@ -64,6 +64,9 @@ bench-snapshot: up
 
 bench-eos: up
 	$(PY) bench/eos.py
+
+bench-cdc: up
+	$(PY) bench/cdc.py
 
 clean: down
 	rm -rf .stack java_shim/*/target python_connector/jars dist

@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -52,11 +52,18 @@ def item(i: int) -> dict:
             "amount": {"N": f"{i}.25"}, "flag": {"BOOL": i % 2 == 0}, "tags": {"SS": ["a", "b"]}}
 
 
-def timed(label: str, fn) -> tuple[float, int]:
+def running_stack() -> Stack:
+    if not ENDPOINTS.exists():
+        raise SystemExit("the stack is not up: run `make up`")
+    env = dict(line.split("=", 1) for line in ENDPOINTS.read_text().split())
+    return Stack(env["DYNAMODB_ENDPOINT"], env["KAFKA_BOOTSTRAP"], env["CONNECT_URL"])
+
+
+def timed(label: str, fn: Callable[[], int], unit: str = "items") -> tuple[float, int]:
     start = time.perf_counter()
     count = fn()
     seconds = time.perf_counter() - start
-    print(f"{label}: {count:,} items in {seconds:.1f}s = {count / seconds:,.0f} items/s", flush=True)
+    print(f"{label}: {count:,} {unit} in {seconds:.1f}s = {count / seconds:,.0f} {unit}/s", flush=True)
     return count / seconds, count
 
 
@@ -95,6 +102,18 @@ def lean_scan(endpoint: str, tables: list[str]) -> int:
         return sum(pool.map(segment, [(t, s) for t in tables for s in range(SEGMENTS)]))
 
 
+def routed(suffix: str) -> dict[str, str]:
+    """Connector settings sending each table's records to <table><suffix>: one stream or table, several runs."""
+    return {"transforms": "run", "transforms.run.type": "org.apache.kafka.connect.transforms.RegexRouter",
+            "transforms.run.regex": "(.*)", "transforms.run.replacement": f"$1{suffix}"}
+
+
+def delete_topics(bootstrap: str, topics: list[str]) -> None:
+    for future in AdminClient({"bootstrap.servers": bootstrap}).delete_topics(topics).values():
+        with contextlib.suppress(Exception):
+            future.result()
+
+
 def topic_total(bootstrap: str, topics: list[str]) -> int:
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-{uuid.uuid4()}"})
     try:
@@ -127,24 +146,43 @@ class BenchWorker:
         config = self.stack.connector_config(",".join(tables), **overrides, **{
             "tasks.max": str(len(tables)), "poll.linger.ms": "100", "max.batch.size": "5000",
             "dynamodb.snapshot.max.poll.records": "1000", "dynamodb.snapshot.max.rcu.percentage": "100",
-            "transforms": "run", "transforms.run.type": "org.apache.kafka.connect.transforms.RegexRouter",
-            "transforms.run.regex": "(.*)", "transforms.run.replacement": f"$1{suffix}"})
-        topics = [t + suffix for t in tables]
-        start = time.perf_counter()
-        self.create(name, config)
-        while topic_total(self.stack.bootstrap, topics) < expected:
-            time.sleep(0.2)
-        seconds = time.perf_counter() - start
-        self.delete(name)
+            **routed(suffix)})
+        seconds = self.time_to_kafka(name, config, [t + suffix for t in tables], expected)
         print(f"(c) connector end to end, {len(tables)} table(s): {expected:,} items in {seconds:.1f}s = "
               f"{expected / seconds:,.0f} items/s; worker RSS now {self.rss_mb():,.0f} MB", flush=True)
         return expected / seconds
 
+    def time_to_kafka(self, name: str, config: dict[str, str], topics: list[str], expected: int) -> float:
+        """Seconds from creating the connector until `expected` records are readable in `topics`; then deletes it."""
+        start = time.perf_counter()
+        self.create(name, config)
+        try:
+            checked = start
+            while topic_total(self.stack.bootstrap, topics) < expected:
+                if time.perf_counter() - checked > 5:  # a failed task would leave this loop waiting forever
+                    self.raise_if_failed(name)
+                    checked = time.perf_counter()
+                time.sleep(0.2)
+            return time.perf_counter() - start
+        finally:
+            self.delete(name)
+
     def create(self, name: str, config: dict[str, str]) -> None:
         requests.put(f"{self.url}/connectors/{name}/config", json=config, timeout=30).raise_for_status()
 
+    def raise_if_failed(self, name: str) -> None:
+        status = requests.get(f"{self.url}/connectors/{name}/status", timeout=30).json()
+        for part in [status.get("connector", {}), *status.get("tasks", [])]:
+            if part.get("state") == "FAILED":
+                raise SystemExit(f"connector {name} failed: {part.get('trace', '')[:3000]}")
+
     def delete(self, name: str) -> None:
         requests.delete(f"{self.url}/connectors/{name}", timeout=30)
+
+    def cpu_s(self) -> float:
+        """CPU seconds the worker (its JVM and Python together) has used so far."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def rss_mb(self) -> float:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -161,10 +199,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=150_000, help="items per table (3 tables)")
     args = parser.parse_args()
-    if not ENDPOINTS.exists():
-        raise SystemExit("the stack is not up: run `make up`")
-    env = dict(line.split("=", 1) for line in ENDPOINTS.read_text().split())
-    stack = Stack(env["DYNAMODB_ENDPOINT"], env["KAFKA_BOOTSTRAP"], env["CONNECT_URL"])
+    stack = running_stack()
     ddb = stack.dynamodb()
     run = uuid.uuid4().hex[:6]
     tables = [f"bench_{run}_{i}" for i in range(3)]
@@ -194,11 +229,7 @@ def main() -> None:
     finally:
         for t in tables:
             ddb.delete_table(TableName=t)
-        admin = AdminClient({"bootstrap.servers": stack.bootstrap})
-        topics = [tables[0] + "-one", *(t + "-three" for t in tables)]
-        for future in admin.delete_topics(topics).values():
-            with contextlib.suppress(Exception):
-                future.result()
+        delete_topics(stack.bootstrap, [tables[0] + "-one", *(t + "-three" for t in tables)])
     print(f"worker RSS: {rss_one:,.0f} MB after {args.items:,} items, {rss_three:,.0f} MB after "
           f"{4 * args.items:,} items (heap fixed at 1 GB)")
     print(f"(c)/(a) = {rate / boto_rate:.2f}")

@@ -94,7 +94,7 @@ def port_open(p: int) -> bool:
 # ---- components ---------------------------------------------------------------------------------
 
 
-def dynamodb_command() -> list[str]:
+def dynamodb_command(listen_port: int = DYNAMODB_PORT) -> list[str]:
     native = STACK / "native"
     native.mkdir(parents=True, exist_ok=True)
     cp = classpath("dynamodb-local")
@@ -102,14 +102,16 @@ def dynamodb_command() -> list[str]:
     if so is None:
         raise StackError("sqlite4java's linux-amd64 library is not on DynamoDB Local's classpath")
     shutil.copyfile(so, native / "libsqlite4java-linux-amd64.so")
-    # -sharedDb: one database whatever the credentials, so tests may sign with any key.
+    # -sharedDb: one database whatever the credentials, so tests may sign with any key. Stream records (of
+    # deleted tables too) stay for 24 hours and each write to a stream walks past all those written before its
+    # shard began, so new streams get slower as this process ages: bench/cdc.py starts its own (listen_port).
     return ["java", "-Xmx1g", f"-Djava.library.path={native}", "-cp", f"{HARNESS_JAR}:{cp}",
-            "io.ddbcdc.harness.LoopbackDynamoDbLocal", "-inMemory", "-sharedDb", "-port", str(DYNAMODB_PORT),
+            "io.ddbcdc.harness.LoopbackDynamoDbLocal", "-inMemory", "-sharedDb", "-port", str(listen_port),
             "-disableTelemetry"]
 
 
-def dynamodb_ready() -> bool:
-    return http_ok(ENDPOINTS["DYNAMODB_ENDPOINT"], b"{}", {
+def dynamodb_ready(endpoint: str = ENDPOINTS["DYNAMODB_ENDPOINT"]) -> bool:
+    return http_ok(endpoint, b"{}", {
         "X-Amz-Target": "DynamoDB_20120810.ListTables", "Content-Type": "application/x-amz-json-1.0",
         "Authorization": "AWS4-HMAC-SHA256 Credential=local/20240101/us-east-1/dynamodb/aws4_request, "
                          "SignedHeaders=host, Signature=0"})
