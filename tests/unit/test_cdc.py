@@ -253,3 +253,11 @@ def test_a_position_past_retention_goes_on_from_the_trim_horizon_when_a_heartbea
     stale = offsets.ShardProgress("00001", False, caught_up_ms=int(time.time() * 1000) - 24 * 3_600_000)
     with pytest.raises(CdcError, match="they are lost"):
         run_reader(stream, stored={"s": stale}, want=1)
+
+
+def test_a_busy_shard_is_read_page_after_page_in_order_with_the_next_page_fetched_ahead():
+    stream = FakeStream({"s": {"parent": None, "closed": False,
+                               "records": [change(i, f"k{i}") for i in range(1, 2501)]}})
+    sequences, _ = run_reader(stream, want=2500)
+    assert sequences == [f"{i:05d}" for i in range(1, 2501)]
+    assert len(stream.iterator_requests) == 1  # one iterator; every later page came from the one before
