@@ -31,6 +31,7 @@ from botocore.session import Session
 
 from python_connector.config import ConnectorConfig
 from python_connector.config.rules import REGION_IN_HOST
+from python_connector.metrics import METRICS
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,7 @@ class JsonClient:
                 if not e.retriable or elapsed >= self._retry.max_elapsed_s:
                     raise
                 pause = self._retry.delay(attempt)
+                METRICS.add("ddbcdc_aws_retries_total", 1, operation=operation)
                 if attempt in (3, 10) or attempt % 50 == 49:
                     log.warning("%s still failing after %d attempts (%.0fs): %s; retrying", operation,
                                 attempt + 1, elapsed, e)

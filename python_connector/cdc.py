@@ -28,6 +28,7 @@ from python_connector.buffer import Group, RecordBuffer
 from python_connector.discovery import TableInfo
 from python_connector.envelope import StreamSource, change_records, created_ms, offset_header
 from python_connector.leases import SHARD_END, Committed, Lease, LeaseKeeper, LeaseTable
+from python_connector.metrics import METRICS
 from python_connector.progress import STREAM_RETENTION_MS
 from python_connector.streams import Shard, StreamInfo, is_expired_iterator, is_trimmed, list_shards
 
@@ -105,7 +106,7 @@ class TableStreamReader:
                  stopped: threading.Event, keeper: LeaseKeeper, lease_table: LeaseTable,
                  current_arn: Callable[[], str] | None = None, may_start: Callable[[], bool] = lambda: True,
                  announce: Callable[[], list[Group]] | None = None, heartbeat_topic: str = "__dynamodb-cdc-heartbeat",
-                 heartbeat_s: float = 300.0,
+                 heartbeat_s: float = 300.0, connector_name: str = "",
                  clock: Callable[[], float] = time.monotonic, clock_ns: Callable[[], int] = time.time_ns):
         """``may_start`` holds the reader back until it is true: with SNAPSHOT_CDC, until every snapshot record
         of the table is in Kafka, so the table's change events follow all its snapshot records.
@@ -128,6 +129,7 @@ class TableStreamReader:
         self._announce = announce
         self._heartbeat_topic = heartbeat_topic
         self._heartbeat_s = heartbeat_s
+        self._labels = {"connector": connector_name, "table": table.name}
         self._cursors: dict[str, ShardCursor] = {}
         self._prefetch = ThreadPoolExecutor(PREFETCH_THREADS, thread_name_prefix=f"ddbcdc-fetch-{table.name}")
 
@@ -140,6 +142,8 @@ class TableStreamReader:
                     if self._stopped.wait(0.2):
                         return
             self._keeper.add_table(self._table.name, self._lease_table)
+            METRICS.set("ddbcdc_table_phase", 0, phase="snapshot", **self._labels)
+            METRICS.set("ddbcdc_table_phase", 1, phase="cdc", **self._labels)
             if self._announce is not None and not all(self._buffer.put(g) for g in self._announce()):
                 return
             listed_at = -SHARD_REFRESH_S
@@ -203,6 +207,7 @@ class TableStreamReader:
         for shard in [s for s in self._cursors if s not in held]:
             del self._cursors[shard]
             self._keeper.stopped_reading(self._table.name, shard)
+            METRICS.forget(shard=shard, **self._labels)
         for shard, lease in held.items():
             if shard not in self._cursors:
                 self._cursors[shard] = ShardCursor.resuming(lease, self._stored.get(shard))
@@ -257,13 +262,23 @@ class TableStreamReader:
                 return 0
             self._keeper.emitted(self._table.name, cursor.shard, committed.checkpoint)
             cursor.position, cursor.heartbeat_at = position, self._clock()
-        elif cursor.position is not None and self._clock() - cursor.heartbeat_at >= self._heartbeat_s:
+            if records:
+                self._lag(cursor, self._clock_ns() // 10**6 - created_ms(records[-1]))
+        elif following is not None:
+            self._lag(cursor, 0)  # read to its end: caught up
+        if not records and following is not None and cursor.position is not None and \
+                self._clock() - cursor.heartbeat_at >= self._heartbeat_s:
             self._heartbeat(cursor)
         cursor.iterator = following
         if following is None:
             cursor.finished = True
             log.info("Table %s: shard %s read to its end", self._table.name, cursor.shard)
         return len(records)
+
+    def _lag(self, cursor: ShardCursor, lag_ms: int) -> None:
+        METRICS.set("ddbcdc_cdc_lag_ms", lag_ms, shard=cursor.shard, **self._labels)
+        METRICS.set("ddbcdc_cdc_retention_left_ms", max(0, STREAM_RETENTION_MS - lag_ms), shard=cursor.shard,
+                    **self._labels)
 
     def _get_records(self, iterator: str) -> dict[str, Any]:
         return self._streams.call("GetRecords", {"ShardIterator": iterator, "Limit": self._limit})

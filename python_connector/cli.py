@@ -15,6 +15,16 @@ def main(argv: list[str] | None = None) -> int:
     worker = commands.add_parser("worker", help="run a Kafka Connect distributed worker that hosts the connector")
     worker.add_argument("properties", help="connect-distributed.properties of the worker")
     worker.add_argument("--classpath", help="Kafka Connect's jars (default: $KAFKA_CLASSPATH or $KAFKA_HOME/libs/*)")
+    worker.add_argument("--metrics-port", type=int, help="serve the engine's metrics (Prometheus text) at "
+                                                         "/metrics on this port (default: not served)")
+    worker.add_argument("--metrics-host", default="127.0.0.1", help="the address to serve metrics on (127.0.0.1)")
+    status = commands.add_parser("status", help="show each connector's tables: phase, snapshot progress, CDC lag")
+    status.add_argument("--connect-url", default="http://127.0.0.1:8083", help="the worker's REST API")
+    status.add_argument("--metrics-url", action="append", default=[],
+                        help="a worker's metrics endpoint (repeat for each worker of the cluster)")
+    status.add_argument("--connector", action="append", default=[], help="only this connector (repeatable)")
+    status.add_argument("--watch", type=float, nargs="?", const=2.0, metavar="SECONDS",
+                        help="refresh every SECONDS (2) until interrupted")
     translate = commands.add_parser("translate", help="turn a Confluent Cloud connector config into a "
                                                       "self-managed one (prints it, or submits it)")
     translate.add_argument("file", help="the Cloud connector JSON ({\"config\": {...}} or flat); - for stdin")
@@ -30,10 +40,15 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             return launcher.run(args.properties, launcher.connect_classpath(args.classpath),
-                                launcher.jvm_options_from_env())
+                                launcher.jvm_options_from_env(),
+                                None if args.metrics_port is None else (args.metrics_host, args.metrics_port))
         except launcher.LaunchError as e:
             print(f"ddb-cdc worker: {e}", file=sys.stderr)
             return 2
+    if args.command == "status":
+        from python_connector import status
+
+        return status.main(args.connect_url, args.metrics_url, args.watch, args.connector)
     if args.command == "translate":
         return _translate(args.file, args.schema_registry_url, args.schema_registry_user_info, args.submit)
     return 2

@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from python_connector.aws import AwsError, JsonClient
+from python_connector.metrics import METRICS
 from python_connector.streams import Shard
 
 log = logging.getLogger(__name__)
@@ -204,8 +205,10 @@ class LeaseKeeper:
     does not hand over within LEASE_DURATION_S gives the lease up with its last committed position.
     """
 
-    def __init__(self, owner: str, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, owner: str, clock: Callable[[], float] = time.monotonic,
+                 labels: Mapping[str, str] | None = None):
         self.owner = owner
+        self._labels = dict(labels or {})
         self._clock = clock
         self._tables: dict[str, LeaseTable] = {}
         self._seen: dict[tuple[str, str], tuple[Lease, float]] = {}  # lease as last seen, when its counter moved
@@ -283,6 +286,9 @@ class LeaseKeeper:
             else:
                 self._renew(key, lease)
         self._balance()
+        if self._labels:
+            for table in self._tables:
+                METRICS.set("ddbcdc_leases_owned", len(self.held(table)), table=table, **self._labels)
 
     def release_all(self) -> None:
         """Frees this task's leases with their last committed positions, so the next owner need not wait."""

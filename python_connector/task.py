@@ -18,6 +18,7 @@ from python_connector import config as cfg
 from python_connector.aws import JsonClient, dynamodb_client
 from python_connector.buffer import Group, RecordBuffer
 from python_connector.discovery import TableInfo, describe
+from python_connector.metrics import METRICS
 from python_connector.progress import SnapshotProgress, retention_warning
 from python_connector.streams import StreamNotUsable, stream_of, streams_client
 
@@ -73,6 +74,7 @@ class SourceTaskEngine:
                  clock_ns: Callable[[], int] = time.time_ns):
         self.config = cfg.parse(raw)
         self.name = f"{raw.get('name', '?')}-{raw.get(connector.TASK_INDEX_KEY, '?')}"
+        self._labels = {"connector": raw.get("name", "?"), "task": raw.get(connector.TASK_INDEX_KEY, "?")}
         self._raw = raw
         self._stored = offsets.read_segments(stored)
         self._stored_raw = stored
@@ -115,6 +117,9 @@ class SourceTaskEngine:
                    for t, n in mine.items()}
         self._progress = SnapshotProgress(self.name, {t: tables[t].item_count * n // total for t, n in mine.items()},
                                           warnings=self._retention_warnings)
+        for t, n in mine.items():
+            METRICS.set("ddbcdc_table_phase", 1, connector=self._labels["connector"], table=t, phase="snapshot")
+            METRICS.set("ddbcdc_snapshot_items_estimated", tables[t].item_count * n // total, table=t, **self._labels)
         for t, budget in budgets.items():
             log.info("%s: snapshot of %s, segments %s of %d (%d already completed), at most %.1f read units/s",
                      self.name, t, sorted(s for table, s in segments if table == t), total,
@@ -147,7 +152,7 @@ class SourceTaskEngine:
         plans = connector.streams_of(self._raw)
         # A new generation's TypeA/TypeC are stored once: by the task with the table's snapshot, else task 0.
         snapshotting = {t for t, s in connector.assignment_of(self._raw) or [] if s != connector.STREAM}
-        self._keeper = keeper = leases.LeaseKeeper(f"{self.name}-{uuid.uuid4().hex[:8]}")
+        self._keeper = keeper = leases.LeaseKeeper(f"{self.name}-{uuid.uuid4().hex[:8]}", labels=self._labels)
         self._spawn("ddbcdc-leases", "", lambda: keeper.run(self._stopped))
         for table, info in tables.items():
             try:
@@ -170,7 +175,8 @@ class SourceTaskEngine:
                 current_arn=lambda t=table: self._latest_stream_arn(client, t),
                 may_start=(lambda t=table: self._snapshot_in_kafka(t)) if handover else lambda: True,
                 announce=announce, heartbeat_topic=self.config["dynamodb.cdc.heartbeat.topic"],
-                heartbeat_s=self.config["dynamodb.cdc.heartbeat.interval.ms"] / 1000, clock_ns=self._clock_ns)
+                heartbeat_s=self.config["dynamodb.cdc.heartbeat.interval.ms"] / 1000,
+                connector_name=self._labels["connector"], clock_ns=self._clock_ns)
             self._spawn(f"ddbcdc-stream-{table}", table, reader.run)
 
     def _announcement(self, client: JsonClient, table: str, plan: generations.StreamPlan) -> list[Group]:
@@ -201,6 +207,7 @@ class SourceTaskEngine:
         return [w for t in unfinished if (w := retention_warning(t, snapshots[t].start_ms, now_ms))]
 
     def _page_scanned(self, table: str, items: int) -> None:
+        METRICS.add("ddbcdc_snapshot_items_read_total", items, table=table, **self._labels)
         with self._lock:
             self._snapshot_unacked[table] += items
         if self._progress is not None:
@@ -227,6 +234,7 @@ class SourceTaskEngine:
             all_failed = set(self._failed_tables) >= self._tables
         if first:
             log.error("%s: table %s stopped; the other tables go on: %s", self.name, table, error)
+            METRICS.add("ddbcdc_table_errors_total", 1, table=table, **self._labels)
         if all_failed:
             self._buffer.fail(AllTablesFailed("; ".join(str(e) for e in self._failed_tables.values())))
 
@@ -241,6 +249,9 @@ class SourceTaskEngine:
         for g in groups:
             if g.header.get("syncMode") == "SNAPSHOT":
                 batch.snapshot_records[g.header["table"]] += len(g.records)
+            if g.records:
+                METRICS.add("ddbcdc_records_total", len(g.records), table=g.header["table"],
+                            kind=g.header["syncMode"].lower(), **self._labels)
         with self._lock:
             batch_id = self._in_flight.add(batch)
         written = [g for g in groups if g.records or g.header.get("kind") == "offset"]
@@ -270,3 +281,4 @@ class SourceTaskEngine:
             thread.join(timeout=10)
         if self._keeper is not None:
             self._keeper.release_all()
+        METRICS.forget(**self._labels)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import jpype
 
-from python_connector import bridge
+from python_connector import bridge, metrics
 from python_connector.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -64,9 +64,14 @@ def start_jvm(classpath: Sequence[str], jvm_options: Sequence[str]) -> None:
     jpype.startJVM(*options, classpath=[str(BRIDGE_JAR), *classpath], convertStrings=False, interrupt=False)
 
 
-def run(properties_file: str, classpath: Sequence[str], jvm_options: Sequence[str]) -> int:
-    """Runs the worker until SIGTERM/SIGINT (exit 0) or until the herder dies (exit 1)."""
+def run(properties_file: str, classpath: Sequence[str], jvm_options: Sequence[str],
+        metrics_address: tuple[str, int] | None = None) -> int:
+    """Runs the worker until SIGTERM/SIGINT (exit 0) or until the herder dies (exit 1); serves the engine's
+    metrics at ``metrics_address`` (host, port) when one is given."""
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+    if metrics_address is not None:
+        server = metrics.serve(*metrics_address)
+        log.info("Engine metrics at http://%s:%d/metrics", *server.server_address[:2])
     start_jvm(classpath, jvm_options)
     bridge.install(Engine())
 

@@ -19,6 +19,8 @@ import boto3
 import requests
 from confluent_kafka import Consumer, TopicPartition
 
+from python_connector import status
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config-examples" / "snapshot-cdc-includelist.json"
 ORDERS = 300
@@ -160,7 +162,10 @@ def main() -> None:
     shards = sum("shardId" in o["partition"] for o in offsets)
     print(f"\nConnect stores {segments} snapshot segment offsets and {shards} stream shard positions "
           f"(GET /connectors/{name}/offsets).")
-    print(f"The stack is still running ({env['CONNECT_URL']}). Stop it with `make down`.")
+    print("\n`ddb-cdc status`, per table: the phase, a snapshot's progress, CDC lag (from the worker's metrics):\n")
+    sys.stdout.flush()
+    status.main(env["CONNECT_URL"], [env["METRICS_URL"]], None, [name])
+    print(f"\nThe stack is still running ({env['CONNECT_URL']}). Stop it with `make down`.")
     if len(mine) < 4:
         sys.exit(f"expected 4 change records, read {len(mine)}")
 

@@ -6,7 +6,7 @@
 
 Jars come from Maven (`make build` writes the classpaths under .stack/classpath/ and unpacks the
 registry into .stack/schema-registry/); pids, logs and data live under .stack/. Ports: DYNAMODB_PORT,
-TAGGING_PORT, SCHEMA_REGISTRY_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT, CONNECT_PORT. CONNECT_WORKERS=N
+TAGGING_PORT, SCHEMA_REGISTRY_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT, CONNECT_PORT, METRICS_PORT. CONNECT_WORKERS=N
 starts N workers in one Connect group (ports CONNECT_PORT to CONNECT_PORT + N - 1). `up` writes the
 endpoints to .stack/endpoints.env.
 """
@@ -53,12 +53,15 @@ KAFKA_CONTROLLER_PORT = port("KAFKA_CONTROLLER_PORT", 19093)
 CONNECT_PORT = port("CONNECT_PORT", 18083)
 # Workers in the stack's Connect group; worker n (from 0) listens on CONNECT_PORT + n.
 CONNECT_WORKERS = port("CONNECT_WORKERS", 1)
+# The engine's metrics (Prometheus text) of worker n are served on METRICS_PORT + n.
+METRICS_PORT = port("METRICS_PORT", 18090)
 
 ENDPOINTS = {
     "DYNAMODB_ENDPOINT": f"http://{HOST}:{DYNAMODB_PORT}",
     "TAGGING_ENDPOINT": f"http://{HOST}:{TAGGING_PORT}",
     # Apicurio Registry's Confluent-compatible API: what Schema Registry clients and our converters use.
     "SCHEMA_REGISTRY_URL": f"http://{HOST}:{SCHEMA_REGISTRY_PORT}/apis/ccompat/v7",
+    "METRICS_URL": f"http://{HOST}:{METRICS_PORT}/metrics",
     "KAFKA_BOOTSTRAP": f"{HOST}:{KAFKA_PORT}",
     "CONNECT_URL": f"http://{HOST}:{CONNECT_PORT}",
 }
@@ -228,7 +231,7 @@ def connect_properties(index: int) -> Path:
 
 def connect_command(index: int) -> list[str]:
     return [sys.executable, "-m", "python_connector", "worker", str(connect_properties(index)),
-            "--classpath", classpath("kafka")]
+            "--classpath", classpath("kafka"), "--metrics-port", str(METRICS_PORT + index)]
 
 
 def connect_ready(index: int) -> bool:

@@ -50,6 +50,7 @@ class Stack:
     bootstrap: str
     connect_url: str
     schema_registry_url: str = ""
+    metrics_url: str = ""
 
     def dynamodb(self) -> Any:
         return boto3.client("dynamodb", endpoint_url=self.dynamodb_endpoint, region_name="us-east-1",
@@ -114,7 +115,8 @@ def stack() -> Stack:
     if not ENDPOINTS.exists():
         pytest.fail("the local stack is not up: run `make up` (make test does it for you)")
     env = dict(line.split("=", 1) for line in ENDPOINTS.read_text().split())
-    return Stack(env["DYNAMODB_ENDPOINT"], env["KAFKA_BOOTSTRAP"], env["CONNECT_URL"], env["SCHEMA_REGISTRY_URL"])
+    return Stack(env["DYNAMODB_ENDPOINT"], env["KAFKA_BOOTSTRAP"], env["CONNECT_URL"], env["SCHEMA_REGISTRY_URL"],
+                 env["METRICS_URL"])
 
 
 @pytest.fixture

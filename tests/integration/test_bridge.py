@@ -126,7 +126,8 @@ class TtlDeleteTask(CountingTask):
         record = {"eventName": "REMOVE", "userIdentity": {"type": "Service", "principalId": "dynamodb.amazonaws.com"},
                   "dynamodb": {"ApproximateCreationDateTime": 1.0, "Keys": {"id": {"S": "k"}}, "SequenceNumber": "1",
                                "OldImage": {"id": {"S": "k"}}}}
-        return wire.batch(1, [(StreamSource(TABLE, "arn", "shard-1").header(5), change_records([record], TABLE.key))])
+        header = StreamSource(TABLE, "arn", "shard-1", "leases").header(5)
+        return wire.batch(1, [(header, change_records([record], TABLE.key))])
 
 
 def test_a_ttl_delete_and_its_tombstone_carry_the_ttl_header_in_java(engine):
