@@ -100,14 +100,19 @@ def test_changes_stream_in_order_with_images_and_tombstones_and_resume_without_r
     assert [(r.key["payload"]["id"], r.value["payload"]["op"]) for r in after_restart] == [("k4", "c"), ("k5", "c")]
 
 
-def test_latest_emits_only_changes_made_after_the_start(stack, unique):
-    table = f"latest_{unique}"
+def connector_on_a_new_table(stack, unique, kind, first_key, **settings):
+    """A table with a stream and one item (first_key), and a CDC connector on it: (ddb, table, connector)."""
+    table, name = f"{kind}_{unique}", f"{kind}-{unique}"
     ddb = stack.dynamodb()
     create_table(ddb, table, [("id", "S")], stream_view="NEW_AND_OLD_IMAGES")
-    put(ddb, table, "before", 1)
-    name = f"latest-{unique}"
-    stack.create_connector(name, stack.connector_config(table, **CDC, **{
-        "dynamodb.cdc.initial.stream.position": "LATEST"}))
+    put(ddb, table, first_key, 1)
+    stack.create_connector(name, stack.connector_config(table, **CDC, **settings))
+    return ddb, table, name
+
+
+def test_latest_emits_only_changes_made_after_the_start(stack, unique):
+    ddb, table, name = connector_on_a_new_table(stack, unique, "latest", "before", **{
+        "dynamodb.cdc.initial.stream.position": "LATEST"})
     probes = itertools.count()
     try:
         # The reader takes its LATEST iterator when it starts: write probes until one comes through.
@@ -148,13 +153,8 @@ def test_at_timestamp_emits_nothing_older_than_the_timestamp(stack, unique):
 
 
 def test_an_idle_table_has_its_stored_position_renewed_by_heartbeats(stack, unique):
-    table = f"idle_{unique}"
-    ddb = stack.dynamodb()
-    create_table(ddb, table, [("id", "S")], stream_view="NEW_AND_OLD_IMAGES")
-    put(ddb, table, "only", 1)
-    name = f"idle-{unique}"
-    stack.create_connector(name, stack.connector_config(table, **CDC, **{
-        "dynamodb.cdc.heartbeat.interval.ms": "1000"}))
+    _, table, name = connector_on_a_new_table(stack, unique, "idle", "only", **{
+        "dynamodb.cdc.heartbeat.interval.ms": "1000"})
 
     def caught_up_at():
         return [o["offset"].get("caughtUpAt", 0) for o in stack.offsets(name) if "shardId" in o["partition"]]
