@@ -144,7 +144,8 @@ PROPERTIES: tuple[Property, ...] = (
     _p("dynamodb.cdc.heartbeat.topic", "STRING", "__dynamodb-cdc-heartbeat", "LOW", CDC_GROUP, "Heartbeat topic",
        "(Self-managed only.) The topic of the small records that carry offsets Connect cannot store otherwise "
        "(a record is the only way a source task stores an offset): the TypeA and TypeC offsets when a table's "
-       "change data capture starts. Key: the table name; value: the offset as a JSON string. Never a table's "
+       "change data capture starts, and the positions of idle shards. Key: struct io.ddbcdc.dynamodb.HeartbeatKey "
+       "{tableName}; value: struct io.ddbcdc.dynamodb.Heartbeat {tableName, offset (JSON)}. Never a table's "
        "data; compaction suits it."),
     _p("dynamodb.cdc.heartbeat.interval.ms", "LONG", 300000, "LOW", CDC_GROUP, "Heartbeat interval (ms)",
        "(Self-managed only.) How often, in milliseconds, a shard with no new changes has its stored position "

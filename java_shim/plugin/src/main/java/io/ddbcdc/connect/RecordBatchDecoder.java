@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaBuilder;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.header.ConnectHeaders;
@@ -39,6 +40,11 @@ final class RecordBatchDecoder {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {
     };
+
+    private static final Schema HEARTBEAT_KEY = SchemaBuilder.struct().name("io.ddbcdc.dynamodb.HeartbeatKey")
+            .field("tableName", Schema.STRING_SCHEMA).build();
+    private static final Schema HEARTBEAT = SchemaBuilder.struct().name("io.ddbcdc.dynamodb.Heartbeat")
+            .field("tableName", Schema.STRING_SCHEMA).field("offset", Schema.STRING_SCHEMA).build();
 
     private final Map<String, EnvelopeSchemas> schemas = new ConcurrentHashMap<>();
     private byte[] scratch = new byte[64 * 1024];
@@ -126,18 +132,23 @@ final class RecordBatchDecoder {
         return new Batch(batchId, out);
     }
 
-    /** A record whose only purpose is its offset: key the header's key, value the offset as JSON. */
+    /**
+     * A record whose only purpose is its offset: key {tableName}, value {tableName, offset as JSON}. Named
+     * structs, so every converter (Avro, Protobuf, JSON Schema, any subject strategy) can write it.
+     */
     @SuppressWarnings("unchecked")
     private static SourceRecord offsetRecord(Map<String, Object> header, String topic, RecordFactory factory) {
         Map<String, Object> offset = (Map<String, Object>) header.get("offset");
-        String value;
+        String json;
         try {
-            value = JSON.writeValueAsString(offset);
+            json = JSON.writeValueAsString(offset);
         } catch (IOException e) {
             throw new ConnectException("Cannot write an offset as JSON", e);
         }
+        Object table = header.get("key");
         return factory.create(OffsetsJson.canonical((Map<String, Object>) header.get("partition")), offset, topic,
-                Schema.STRING_SCHEMA, header.get("key"), Schema.STRING_SCHEMA, value, new ConnectHeaders());
+                HEARTBEAT_KEY, new Struct(HEARTBEAT_KEY).put("tableName", table), HEARTBEAT,
+                new Struct(HEARTBEAT).put("tableName", table).put("offset", json), new ConnectHeaders());
     }
 
     /** How a record is made, so the task can attach its batch for acknowledgement. */
