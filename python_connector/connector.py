@@ -15,6 +15,7 @@ from python_connector import generations, leases, offsets
 from python_connector.aws import AwsError, dynamodb_client, resolve_region, tagging_client
 from python_connector.discovery import TableNotFound, describe, discover, tables_to_capture
 from python_connector.snapshot import TableSnapshot, decide_table_snapshots
+from python_connector.snapshot_registry import SnapshotRegistry
 from python_connector.streams import StreamNotUsable, list_shards, stream_of, streams_client
 
 log = logging.getLogger(__name__)
@@ -139,14 +140,18 @@ def plan_tasks(config: cfg.ConnectorConfig, tables: Sequence[str], snapshots: Ma
 
 
 def task_configs(raw: Mapping[str, str], max_tasks: int, stored: Sequence[Mapping[str, Any]],
-                 now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000) -> list[dict[str, str]]:
+                 now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+                 registry_of: Callable[[cfg.ConnectorConfig, str], SnapshotRegistry | None] | None = None
+                 ) -> list[dict[str, str]]:
     config = cfg.parse(raw)
     tables = tables_of(raw, config)
     if not tables:
         return []  # no table matches yet: no task until one does
     segments = offsets.read_segments(stored)
     now = now_ms()
-    snapshots = decide_table_snapshots(tables, segments, now)
+    registry = (registry_of or snapshot_registry)(config, raw.get("name", ""))
+    snapshots = decide_table_snapshots(tables, segments, now,
+                                       None if registry is None else lambda t: registry.decide(t, now))
     streams = generations.decide(config, raw.get("name", ""), tables, stored, snapshots, now) \
         if config.sync_mode != "SNAPSHOT" else {}
     shared = {SNAPSHOTS_KEY: orjson.dumps({t: [s.start_ms, s.count] for t, s in snapshots.items()}).decode(),
@@ -162,15 +167,19 @@ TYPE_C_FIELDS = frozenset({offsets.TIMESTAMP_FIELD, offsets.TIMESTAMP_FORMAT_FIE
 def alter_offsets(raw: Mapping[str, str], entries: Sequence[Mapping[str, Any]]) -> str | None:
     """Why an edit of the connector's offsets through Connect's REST API is refused, or None to allow it.
 
-    DELETE (every offset null) is a fresh start: the lease tables of every generation are dropped. PATCH may
+    DELETE (every offset null) is a fresh start: the lease tables of every generation are dropped, and the next
+    snapshot of each table counts on (see :mod:`python_connector.snapshot_registry`). PATCH may
     edit only TypeC offsets, ``{"stream": <table>}``, of tables the connector captures, with a timestamp its
     format parses; the next start of that table's change data capture is then a new lease generation from
     that timestamp (see :mod:`python_connector.generations`).
     """
     config = cfg.parse(raw)
     if all(e["offset"] is None for e in entries):
+        tables = discover_tables(raw)["tables"]
         if config.sync_mode != "SNAPSHOT":
-            drop_lease_tables(config, raw.get("name", ""), discover_tables(raw)["tables"])
+            drop_lease_tables(config, raw.get("name", ""), tables)
+        if config.sync_mode != "CDC" and (registry := snapshot_registry(config, raw.get("name", ""))) is not None:
+            registry.close(tables)
         return None
     if config.sync_mode == "SNAPSHOT":
         return "dynamodb.table.sync.mode is SNAPSHOT: there is no change data capture whose start to edit."
@@ -222,3 +231,18 @@ def drop_lease_tables(config: cfg.ConnectorConfig, connector: str, tables: Seque
         except AwsError as e:
             log.warning("Connector %s: offsets reset, but the lease tables %s* could not be listed or dropped (%s); "
                         "they are no longer used: delete them", connector, base, e)
+
+
+def snapshot_registry(config: cfg.ConnectorConfig, connector: str) -> SnapshotRegistry | None:
+    """The connector's snapshot registry, created if missing; None (warned) in CDC mode or without access."""
+    if config.sync_mode == "CDC":
+        return None
+    try:
+        registry = SnapshotRegistry.of(dynamodb_client(config), config["dynamodb.cdc.checkpointing.table.prefix"],
+                                       connector)
+        registry.ensure()
+    except AwsError as e:
+        log.warning("Connector %s: snapshot decisions are kept in memory only (the snapshot registry table is "
+                    "unavailable: %s); after an offsets reset, snapshotCount starts at 1 again", connector, e)
+        return None
+    return registry

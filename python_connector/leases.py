@@ -47,8 +47,36 @@ AT_TIMESTAMP = "AT_TIMESTAMP:"
 
 def table_name(prefix: str, connector: str, table: str, generation: str) -> str:
     """The connector's name is in it too: two connectors reading one table with the default prefix must not
-    share leases (each would read only some shards). Characters a table name cannot hold become '_'."""
-    return re.sub(r"[^a-zA-Z0-9_.-]", "_", f"{prefix}-{connector}-{table}-{generation}")[:255]
+    share leases (each would read only some shards)."""
+    return safe_table_name(f"{prefix}-{connector}-{table}-{generation}")
+
+
+def safe_table_name(name: str) -> str:
+    """Characters a DynamoDB table name cannot hold become '_'."""
+    return re.sub(r"[^a-zA-Z0-9_.-]", "_", name)[:255]
+
+
+def ensure_table(client: JsonClient, name: str, key: str, billing_mode: str, throughput: Mapping[str, int],
+                 timeout_s: float = 120.0) -> None:
+    """Creates a table keyed by a string ``key`` if missing (any task may; the others find it), and waits until
+    it is ACTIVE."""
+    request: dict[str, Any] = {
+        "TableName": name, "BillingMode": billing_mode,
+        "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": key, "AttributeType": "S"}]}
+    if billing_mode == "PROVISIONED":
+        request["ProvisionedThroughput"] = dict(throughput)
+    try:
+        client.call("CreateTable", request)
+        log.info("Created table %s (%s)", name, billing_mode)
+    except AwsError as e:
+        if e.code != "ResourceInUseException":
+            raise
+    deadline = time.monotonic() + timeout_s
+    while client.call("DescribeTable", {"TableName": name})["Table"]["TableStatus"] != "ACTIVE":
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"table {name} did not become ACTIVE in {timeout_s:.0f}s")
+        time.sleep(1.0)
 
 
 def is_sequence(checkpoint: str) -> bool:
@@ -99,25 +127,8 @@ class LeaseTable:
         self._billing_mode = billing_mode
         self._throughput = {"ReadCapacityUnits": read_units, "WriteCapacityUnits": write_units}
 
-    def ensure(self, timeout_s: float = 120.0) -> None:
-        """Creates the table if missing (any task may; the others find it) and waits until it is ACTIVE."""
-        request: dict[str, Any] = {
-            "TableName": self.name, "BillingMode": self._billing_mode,
-            "KeySchema": [{"AttributeName": "leaseKey", "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": "leaseKey", "AttributeType": "S"}]}
-        if self._billing_mode == "PROVISIONED":
-            request["ProvisionedThroughput"] = self._throughput
-        try:
-            self.client.call("CreateTable", request)
-            log.info("Created lease table %s (%s)", self.name, self._billing_mode)
-        except AwsError as e:
-            if e.code != "ResourceInUseException":
-                raise
-        deadline = time.monotonic() + timeout_s
-        while self.client.call("DescribeTable", {"TableName": self.name})["Table"]["TableStatus"] != "ACTIVE":
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"lease table {self.name} did not become ACTIVE in {timeout_s:.0f}s")
-            time.sleep(1.0)
+    def ensure(self) -> None:
+        ensure_table(self.client, self.name, "leaseKey", self._billing_mode, self._throughput)
 
     def leases(self) -> dict[str, Lease]:
         out: dict[str, Lease] = {}

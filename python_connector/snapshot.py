@@ -52,13 +52,16 @@ class TableSnapshot:
 
 
 def decide_table_snapshots(tables: Sequence[str], stored: Mapping[tuple[str, int], offsets.SegmentProgress],
-                           now_ms: int) -> dict[str, TableSnapshot]:
-    """Per table: the stored snapshot (earliest start of its segments) or a new one starting now."""
+                           now_ms: int, new: Callable[[str], TableSnapshot] | None = None) -> dict[str, TableSnapshot]:
+    """Per table: the stored snapshot (earliest start of its segments), or ``new(table)`` (default: the
+    first snapshot, starting now)."""
     out = {}
     for table in tables:
         seen = [p for (t, _), p in stored.items() if t == table]
-        out[table] = (TableSnapshot(min(p.start_ms for p in seen), max(p.count for p in seen)) if seen
-                      else TableSnapshot(now_ms, 1))
+        if seen:
+            out[table] = TableSnapshot(min(p.start_ms for p in seen), max(p.count for p in seen))
+        else:
+            out[table] = new(table) if new is not None else TableSnapshot(now_ms, 1)
     return out
 
 

@@ -91,3 +91,23 @@ def test_a_type_c_edit_replays_from_its_timestamp_and_delete_starts_afresh(stack
     keys = [r.key["payload"]["id"] for r in stack.read_topic(table)]
     assert keys == ["k1", "k2", "k3"] * 2 + ["k4", "k1", "k2", "k3", "k4"]
     assert f"-{table}-s" in third_leases
+
+
+def test_a_reset_snapshots_again_with_the_next_snapshot_count(stack, unique):
+    table = f"recount_{unique}"
+    ddb = stack.dynamodb()
+    create_table(ddb, table, [("id", "S")])
+    for key in ("a", "b", "c"):
+        put(ddb, table, key, 1)
+    name = f"recount-{unique}"
+    stack.create_connector(name, stack.connector_config(table))
+    try:
+        wait_until(lambda: stack.topic_size(table) == 3, 60, "the first snapshot")
+        stop(stack, name)
+        assert requests.delete(f"{stack.connect_url}/connectors/{name}/offsets", timeout=60).status_code == 200
+        resume(stack, name)
+        wait_until(lambda: stack.topic_size(table) == 6, 60, "the snapshot taken again")
+    finally:
+        stack.delete_connector(name)
+    counts = [r.value["payload"]["source"]["snapshotCount"] for r in stack.read_topic(table)]
+    assert counts == [1, 1, 1, 2, 2, 2]

@@ -1,6 +1,12 @@
 
 from python_connector import connector, offsets
 
+
+def task_configs(*args, **kwargs):
+    """Without a snapshot registry (it lives in DynamoDB): decisions in memory."""
+    return connector.task_configs(*args, registry_of=lambda *_: None, **kwargs)
+
+
 RAW = {"name": "c", "dynamodb.table.includelist": "aaa,bbb", "dynamodb.service.endpoint": "http://x",
        "dynamodb.table.sync.mode": "SNAPSHOT"}
 
@@ -14,7 +20,7 @@ def test_segments_spread_round_robin_over_tasks():
 def test_task_configs_carry_assignment_and_one_snapshot_decision_per_table():
     stored = [{"partition": offsets.snapshot_partition("aaa", 1),
                "offset": offsets.snapshot_offset("aaa", 1, 5, 1, 77)}]
-    configs = connector.task_configs(RAW, 3, stored, now_ms=lambda: 1000)
+    configs = task_configs(RAW, 3, stored, now_ms=lambda: 1000)
     assert len(configs) == 3
     units = [u for c in configs for u in connector.assignment_of(c)]
     assert sorted(units) == [(t, s) for t in ("aaa", "bbb") for s in range(5)]
@@ -24,29 +30,29 @@ def test_task_configs_carry_assignment_and_one_snapshot_decision_per_table():
 
 
 def test_offset_partitions_of_a_task_are_its_own_segments():
-    task = connector.task_configs(RAW, 10, [], now_ms=lambda: 1)[0]
+    task = task_configs(RAW, 10, [], now_ms=lambda: 1)[0]
     assert connector.offset_partitions(task) == [offsets.snapshot_partition("aaa", 0)]
     assert len(connector.offset_partitions(RAW)) == 10
 
 
 def test_the_discovered_table_set_replaces_the_include_list_and_is_not_passed_to_tasks():
     raw = {**RAW, connector.TABLES_KEY: '["ccc"]'}
-    configs = connector.task_configs(raw, 10, [], now_ms=lambda: 1)
+    configs = task_configs(raw, 10, [], now_ms=lambda: 1)
     assert sorted(u for c in configs for u in connector.assignment_of(c)) == [("ccc", s) for s in range(5)]
     assert all(connector.TABLES_KEY not in c for c in configs)
 
 
 def test_no_matching_table_means_no_task():
-    assert connector.task_configs({**RAW, connector.TABLES_KEY: "[]"}, 3, [], now_ms=lambda: 1) == []
+    assert task_configs({**RAW, connector.TABLES_KEY: "[]"}, 3, [], now_ms=lambda: 1) == []
 
 
 def test_cdc_mode_gives_every_task_every_stream_for_leases_to_share_out():
-    configs = connector.task_configs({**RAW, "dynamodb.table.sync.mode": "CDC"}, 3, [], now_ms=lambda: 1)
+    configs = task_configs({**RAW, "dynamodb.table.sync.mode": "CDC"}, 3, [], now_ms=lambda: 1)
     assert [connector.assignment_of(c) for c in configs] == [[("aaa", connector.STREAM), ("bbb", connector.STREAM)]] * 3
 
 
 def test_snapshot_cdc_keeps_each_tables_segments_and_stream_on_one_task():
-    configs = connector.task_configs({**RAW, "dynamodb.table.sync.mode": "SNAPSHOT_CDC"}, 5, [], now_ms=lambda: 1)
+    configs = task_configs({**RAW, "dynamodb.table.sync.mode": "SNAPSHOT_CDC"}, 5, [], now_ms=lambda: 1)
     per_task = [connector.assignment_of(c) for c in configs]
     assert len(per_task) == 2
     for units in per_task:
@@ -58,9 +64,9 @@ def test_snapshot_cdc_shares_out_the_streams_of_tables_whose_snapshot_is_complet
     done = [{"partition": offsets.snapshot_partition("aaa", s),
              "offset": {**offsets.snapshot_offset("aaa", s, 5, 1, 77), **offsets.SEGMENT_DONE}} for s in range(5)]
     raw = {**RAW, "dynamodb.table.sync.mode": "SNAPSHOT_CDC"}
-    per_task = [connector.assignment_of(c) for c in connector.task_configs(raw, 3, done, now_ms=lambda: 1)]
+    per_task = [connector.assignment_of(c) for c in task_configs(raw, 3, done, now_ms=lambda: 1)]
     assert per_task == [[("bbb", s) for s in range(5)] + [("bbb", connector.STREAM), ("aaa", connector.STREAM)],
                         [("aaa", connector.STREAM)], [("aaa", connector.STREAM)]]
     unfinished = [*done[:4], {**done[4], "offset": offsets.snapshot_offset("aaa", 4, 5, 1, 77)}]
-    per_task = [connector.assignment_of(c) for c in connector.task_configs(raw, 3, unfinished, now_ms=lambda: 1)]
+    per_task = [connector.assignment_of(c) for c in task_configs(raw, 3, unfinished, now_ms=lambda: 1)]
     assert len(per_task) == 2 and all(len({t for t, _ in units}) == 1 for units in per_task)
