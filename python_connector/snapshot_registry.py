@@ -8,7 +8,8 @@ decision comes from one item per table in ``<dynamodb.cdc.checkpointing.table.pr
     {"tableName": "orders", "snapshotCount": 2, "snapshotStartTime": 1719830776087, "open": true}
 
 ``open`` means the decision stands: a connector asked for its tasks again before any record was committed
-takes the same snapshot (same count and start), not a new one. A reset closes it (``open`` false), so the
+takes the same snapshot (same count and start), not a new one; one never begun within STALE_AFTER_MS starts
+again with the same count. A reset closes it (``open`` false), so the
 next snapshot of that table counts on: ``snapshotCount`` + 1. Without access to that table (no CreateTable
 permission, say), decisions are made in memory as before and counting restarts at 1 after a reset.
 """
@@ -24,6 +25,9 @@ from python_connector.snapshot import TableSnapshot
 
 log = logging.getLogger(__name__)
 
+# An open decision this old whose table has no stored offsets never began: it starts again, now.
+STALE_AFTER_MS = 10 * 60 * 1000
+
 
 class SnapshotRegistry:
     def __init__(self, client: JsonClient, name: str):
@@ -38,9 +42,16 @@ class SnapshotRegistry:
         """The snapshot a table without stored TypeB offsets takes: the open decision, else the next one."""
         item = self._client.call("GetItem", {"TableName": self.name, "Key": {"tableName": {"S": table}},
                                              "ConsistentRead": True}).get("Item")
-        if item is not None and item["open"]["BOOL"]:
-            return TableSnapshot(int(item["snapshotStartTime"]["N"]), int(item["snapshotCount"]["N"]))
-        decided = TableSnapshot(now_ms, int(item["snapshotCount"]["N"]) + 1 if item else 1)
+        if item is None:
+            decided = TableSnapshot(now_ms, 1)
+        else:
+            count, start_ms = int(item["snapshotCount"]["N"]), int(item["snapshotStartTime"]["N"])
+            if not item["open"]["BOOL"]:
+                decided = TableSnapshot(now_ms, count + 1)
+            elif now_ms - start_ms < STALE_AFTER_MS:
+                return TableSnapshot(start_ms, count)
+            else:  # decided long ago and never begun (its tasks failed, say): the same snapshot, starting now
+                decided = TableSnapshot(now_ms, count)
         self._client.call("PutItem", {"TableName": self.name, "Item": {
             "tableName": {"S": table}, "snapshotCount": {"N": str(decided.count)},
             "snapshotStartTime": {"N": str(decided.start_ms)}, "open": {"BOOL": True}}})

@@ -1,6 +1,6 @@
 from python_connector.aws import AwsError
 from python_connector.snapshot import TableSnapshot
-from python_connector.snapshot_registry import SnapshotRegistry
+from python_connector.snapshot_registry import STALE_AFTER_MS, SnapshotRegistry
 
 
 class FakeItems:
@@ -33,3 +33,9 @@ def test_a_decision_stands_until_a_reset_and_the_next_snapshot_counts_on():
     registry.close(["t", "never-snapshotted"])
     assert registry.decide("t", 300) == TableSnapshot(300, 2)
     assert registry.decide("t", 400) == TableSnapshot(300, 2)
+
+
+def test_a_decision_that_never_began_starts_again_with_the_same_count():
+    registry = SnapshotRegistry(FakeItems(), "r")
+    registry.decide("t", 100)
+    assert registry.decide("t", 100 + STALE_AFTER_MS) == TableSnapshot(100 + STALE_AFTER_MS, 1)
