@@ -21,7 +21,7 @@ from pathlib import Path
 
 import jpype
 
-from python_connector import bridge, metrics
+from python_connector import bridge, jmx, metrics
 from python_connector.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,7 @@ def run(properties_file: str, classpath: Sequence[str], jvm_options: Sequence[st
         log.info("Engine metrics at http://%s:%d/metrics", *server.server_address[:2])
     start_jvm(classpath, jvm_options)
     bridge.install(Engine())
+    jmx.start()
 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
