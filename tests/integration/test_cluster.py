@@ -1,6 +1,7 @@
 """Two workers in one Connect group, both hosted by our launcher: the tasks spread over them; kill -9 of one
 moves its shard leases to the other within the lease timeout and its tasks after the rebalance delay, and no
-change is lost. Pause/resume and a task restart through the REST API go on where they were."""
+change is lost. Pause/resume and restarts of a task and of the connector through the REST API go on where they
+were."""
 
 import signal
 import threading
@@ -92,6 +93,11 @@ def test_a_killed_worker_hands_its_shards_and_tasks_to_the_other_and_nothing_is_
         assert requests.post(f"{url}/connectors/c/tasks/0/restart", timeout=30).status_code in (200, 202, 204)
         ddb.put_item(TableName=tables[1], Item={"id": {"N": str(CHANGES)}})
         wait_until(lambda: len(distinct_ids(stack, tables[1])) == CHANGES + 1, 60, "a change after the restart")
+        restart = requests.post(f"{url}/connectors/c/restart?includeTasks=true", timeout=30)
+        assert restart.status_code in (200, 202, 204), restart.text
+        ddb.put_item(TableName=tables[0], Item={"id": {"N": str(CHANGES + 1)}})
+        wait_until(lambda: len(distinct_ids(stack, tables[0])) == CHANGES + 2, 60,
+                   "a change after the connector's restart")
     finally:
         pace.set()
         for worker in workers:
