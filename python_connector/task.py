@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 # Read-ahead: records buffered plus in flight, as a multiple of max.batch.size.
 READ_AHEAD_BATCHES = 3
+STOP_WAIT_S = 10.0  # how long a stopping task waits for its readers to end
+RELEASE_WAIT_S = 5.0  # and then for its leases to be freed
 
 
 class AllTablesFailed(Exception):
@@ -277,8 +279,13 @@ class SourceTaskEngine:
     def stop(self) -> None:
         self._stopped.set()
         self._buffer.close()
+        deadline = time.monotonic() + STOP_WAIT_S  # for all readers together: one may be waiting on a dead endpoint
         for thread in self._threads:
-            thread.join(timeout=10)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
         if self._keeper is not None:
-            self._keeper.release_all()
+            # Freed leases spare the next owner the lease timeout; but DynamoDB may be unreachable, and a stop
+            # must not wait out the retry budget for them.
+            releasing = threading.Thread(target=self._keeper.release_all, daemon=True, name="ddbcdc-release")
+            releasing.start()
+            releasing.join(RELEASE_WAIT_S)
         METRICS.forget(**self._labels)
