@@ -18,9 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 from python_connector import leases, offsets
 from python_connector.aws import AwsError, JsonClient
@@ -37,7 +35,6 @@ log = logging.getLogger(__name__)
 SHARD_REFRESH_S = 10.0  # how often new shards are looked for
 IDLE_MIN_S, IDLE_MAX_S = 0.05, 0.5  # back-off between rounds that found no change: low latency, few calls
 GET_RECORDS_MAX = 1000  # the service's cap on GetRecords Limit
-PREFETCH_THREADS = 4  # busy shards whose next page can be in flight at once
 RETENTION_SAFETY_MS = 3600 * 1000  # a heartbeat this close to 24 h old no longer vouches for the trim horizon
 
 
@@ -82,7 +79,6 @@ class ShardCursor:
     caught_up_ms: int | None = None  # last read to its end with nothing after `position` (a heartbeat's time)
     heartbeat_at: float = 0.0  # when the position was last stored (a record or a heartbeat), monotonic
     skip_through: str | None = None  # re-read from the trim horizon: changes up to this one were emitted
-    next_page: Future[dict[str, Any]] | None = None  # GetRecords of `iterator`, already asked for
 
     @classmethod
     def resuming(cls, lease: Lease, stored: offsets.ShardProgress | None) -> ShardCursor:
@@ -131,7 +127,6 @@ class TableStreamReader:
         self._heartbeat_s = heartbeat_s
         self._labels = {"connector": connector_name, "table": table.name}
         self._cursors: dict[str, ShardCursor] = {}
-        self._prefetch = ThreadPoolExecutor(PREFETCH_THREADS, thread_name_prefix=f"ddbcdc-fetch-{table.name}")
 
     def run(self) -> None:
         """Reads until the task stops; raises CdcError for anything that stops this table."""
@@ -161,8 +156,6 @@ class TableStreamReader:
                     idle = min(IDLE_MAX_S, idle * 2)
         except Exception as e:
             raise CdcError(self._table.name, e) from e
-        finally:
-            self._prefetch.shutdown(wait=False, cancel_futures=True)
 
     def _refresh_shards(self) -> None:
         """Checks the stream is still the table's, and gives every listed shard a lease."""
@@ -227,12 +220,8 @@ class TableStreamReader:
         try:
             if cursor.iterator is None:
                 cursor.iterator = self._iterator(cursor)
-            if cursor.next_page is not None:
-                page, cursor.next_page = cursor.next_page.result(), None
-            else:
-                page = self._get_records(cursor.iterator)
+            page = self._streams.call("GetRecords", {"ShardIterator": cursor.iterator, "Limit": self._limit})
         except AwsError as e:
-            cursor.next_page = None
             if is_expired_iterator(e):
                 cursor.iterator = None  # the next round asks for a fresh one after the position
                 return 0
@@ -242,10 +231,6 @@ class TableStreamReader:
             raise
         records = page.get("Records") or []
         following = page.get("NextShardIterator")
-        if records and following:
-            # A busy shard: the next page is fetched while this one becomes records (DynamoDB answers while
-            # Python works); an idle one is polled with the back-off instead.
-            cursor.next_page = self._prefetch.submit(self._get_records, following)
         if cursor.not_before_ms is not None:
             records = [r for r in records if created_ms(r) >= cursor.not_before_ms]
         if cursor.skip_through is not None:
@@ -279,9 +264,6 @@ class TableStreamReader:
         METRICS.set("ddbcdc_cdc_lag_ms", lag_ms, shard=cursor.shard, **self._labels)
         METRICS.set("ddbcdc_cdc_retention_left_ms", max(0, STREAM_RETENTION_MS - lag_ms), shard=cursor.shard,
                     **self._labels)
-
-    def _get_records(self, iterator: str) -> dict[str, Any]:
-        return self._streams.call("GetRecords", {"ShardIterator": iterator, "Limit": self._limit})
 
     def _source(self, cursor: ShardCursor) -> StreamSource:
         return StreamSource(self._table, self._stream.arn, cursor.shard, self._lease_table.name)

@@ -255,7 +255,7 @@ def test_a_position_past_retention_goes_on_from_the_trim_horizon_when_a_heartbea
         run_reader(stream, stored={"s": stale}, want=1)
 
 
-def test_a_busy_shard_is_read_page_after_page_in_order_with_the_next_page_fetched_ahead():
+def test_a_busy_shard_is_read_page_after_page_in_order_from_one_iterator():
     stream = FakeStream({"s": {"parent": None, "closed": False,
                                "records": [change(i, f"k{i}") for i in range(1, 2501)]}})
     sequences, _ = run_reader(stream, want=2500)
