@@ -99,11 +99,6 @@ def stream_start_offset(start_ms: int, lease_table: str) -> dict[str, str]:
             LEASE_TABLE_FIELD: lease_table}
 
 
-def cdc_started_tables(stored: Iterable[Mapping[str, Any]]) -> set[str]:
-    """The tables whose TypeA offset is stored: their change data capture has started."""
-    return {e["partition"]["tableName"] for e in stored if set(e["partition"]) == {"tableName", "cdcStarted"}}
-
-
 def shard_partition(table: str, shard: str) -> dict[str, str]:
     return {"tableName": table, "shardId": shard}
 

@@ -16,6 +16,8 @@ import pytest
 import requests
 from confluent_kafka import Consumer, TopicPartition
 
+from python_connector.status import parse_metrics
+
 ROOT = Path(__file__).resolve().parents[2]
 ENDPOINTS = ROOT / ".stack" / "endpoints.env"
 
@@ -77,6 +79,11 @@ class Stack:
 
     def status(self, name: str) -> dict[str, Any]:
         return requests.get(f"{self.connect_url}/connectors/{name}/status", timeout=30).json()
+
+    def metric(self, name: str, **labels: str) -> list[float]:
+        """The values of a metric's series whose labels include these, from one scrape of the worker's engine."""
+        text = requests.get(self.metrics_url, timeout=10).text
+        return [v for n, ls, v in parse_metrics(text) if n == name and labels.items() <= ls.items()]
 
     def offsets(self, name: str) -> list[dict[str, Any]]:
         r = requests.get(f"{self.connect_url}/connectors/{name}/offsets", timeout=30)

@@ -14,11 +14,6 @@ from tests.integration.tables import create_table, load
 ITEMS = 1200
 
 
-def values(stack, name, **labels):
-    text = requests.get(stack.metrics_url, timeout=10).text
-    return [v for n, ls, v in parse_metrics(text) if n == name and labels.items() <= ls.items()]
-
-
 def caught_up(stack, name, table):
     """One scrape: lag 0 and the whole retention left (an empty page need not be the shard's end yet)."""
     text = requests.get(stack.metrics_url, timeout=10).text
@@ -35,15 +30,15 @@ def test_metrics_count_the_snapshot_and_show_the_lag_and_status_shows_them(stack
     stack.create_connector(name, stack.connector_config(table, **{
         "dynamodb.table.sync.mode": "SNAPSHOT_CDC", "poll.linger.ms": "100"}))
     try:
-        wait_until(lambda: values(stack, "ddbcdc_table_phase", connector=name, table=table, phase="cdc") == [1.0],
+        wait_until(lambda: stack.metric("ddbcdc_table_phase", connector=name, table=table, phase="cdc") == [1.0],
                    120, "the table to reach its CDC phase")
-        assert sum(values(stack, "ddbcdc_snapshot_items_read_total", connector=name, table=table)) == ITEMS
-        assert sum(values(stack, "ddbcdc_snapshot_items_estimated", connector=name, table=table)) == ITEMS
-        wait_until(lambda: values(stack, "ddbcdc_leases_owned", connector=name, table=table) == [1.0], 30,
+        assert sum(stack.metric("ddbcdc_snapshot_items_read_total", connector=name, table=table)) == ITEMS
+        assert sum(stack.metric("ddbcdc_snapshot_items_estimated", connector=name, table=table)) == ITEMS
+        wait_until(lambda: stack.metric("ddbcdc_leases_owned", connector=name, table=table) == [1.0], 30,
                    "the task to hold the table's one lease")
         for i in range(5):
             ddb.put_item(TableName=table, Item={"id": {"N": str(ITEMS + i)}})
-        wait_until(lambda: sum(values(stack, "ddbcdc_records_total", connector=name, table=table, kind="cdc")) >= 5,
+        wait_until(lambda: sum(stack.metric("ddbcdc_records_total", connector=name, table=table, kind="cdc")) >= 5,
                    60, "the changes counted")
         # Writes paused: once the shard is read to its end the lag is 0 and the whole retention is left.
         wait_until(lambda: caught_up(stack, name, table), 60, "the lag to fall to 0")

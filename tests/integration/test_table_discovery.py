@@ -4,7 +4,6 @@ import boto3
 import orjson
 import requests
 
-from python_connector.status import parse_metrics
 from tests.integration.conftest import ENDPOINTS, wait_until
 from tests.integration.tables import create_table, load
 
@@ -31,11 +30,6 @@ def tables_with_data(stack, unique, count, stream_view=None):
         create_table(ddb, table, [("id", "N")], stream_view=stream_view)
         load(ddb, table, ITEMS, lambda i: {"id": {"N": str(i)}})
     return names
-
-
-def metric(stack, name, **labels):
-    text = requests.get(stack.metrics_url, timeout=10).text
-    return sum(v for n, ls, v in parse_metrics(text) if n == name and labels.items() <= ls.items())
 
 
 def snapshotted(stack, table):
@@ -77,7 +71,7 @@ def test_tagged_tables_are_captured_and_the_set_follows_tag_changes(stack, uniqu
     try:
         wait_until(lambda: snapshotted(stack, t1) and snapshotted(stack, t2), 60, "the two tagged tables' snapshots")
         assert stack.topic_size(t3) == 0 and assigned_tables(stack, name) == {t1, t2, no_stream}
-        wait_until(lambda: metric(stack, "ddbcdc_table_errors_total", connector=name, table=no_stream), 60,
+        wait_until(lambda: sum(stack.metric("ddbcdc_table_errors_total", connector=name, table=no_stream)), 60,
                    "the table without a stream to be reported")
 
         moto.tag_resource(ResourceArn=arns[t3], Tags=[{"Key": "env", "Value": f"prod-{unique}"}])

@@ -194,7 +194,7 @@ def test_a_replaced_stream_stops_the_table_saying_how_to_recover():
         run_reader(stream, stored=stored, want=1)
 
 
-def test_a_child_waits_for_its_parent_read_by_another_task_to_be_committed_to_its_end():
+def test_a_child_waits_for_its_parent_read_by_another_task_to_be_committed_to_its_end(monkeypatch):
     stream = FakeStream({
         "parent": {"parent": None, "records": [change(1, "a"), change(2, "a", "MODIFY")], "closed": True},
         "child": {"parent": "parent", "records": [change(5, "a", "MODIFY")], "closed": False},
@@ -203,9 +203,18 @@ def test_a_child_waits_for_its_parent_read_by_another_task_to_be_committed_to_it
     table.create(Shard("parent", None, True), "00001", STREAM.arn)
     table.advance(table.items["parent"], "other-task")  # alive: this task's share is the child only
     requested_while_parent_unfinished = []
+    parent_checks = threading.Semaphore(0)
+    finished = LeaseKeeper.finished
+
+    def counted(self, table_name, shard):
+        parent_checks.release()  # the reader asked whether the child's parent is done
+        return finished(self, table_name, shard)
+
+    monkeypatch.setattr(LeaseKeeper, "finished", counted)
 
     def other_task_finishes_the_parent():
-        time.sleep(0.5)
+        for _ in range(3):  # the reader found the child blocked a few rounds running
+            assert parent_checks.acquire(timeout=5)
         requested_while_parent_unfinished.extend(stream.iterator_requests)
         table.advance(table.items["parent"], None, SHARD_END)
 
