@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +17,11 @@ import requests
 from confluent_kafka import Consumer, TopicPartition
 
 from python_connector.status import parse_metrics
+from tests.integration import compose_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 ENDPOINTS = ROOT / ".stack" / "endpoints.env"
+LOCAL_WORKER_LOG = ROOT / ".stack" / "logs" / "connect.log"
 
 
 _POLL_PAUSE = threading.Event()
@@ -53,6 +55,16 @@ class Stack:
     connect_url: str
     schema_registry_url: str = ""
     metrics_url: str = ""
+    tagging_endpoint: str = ""
+    # A service's address as the worker reaches it, where that is not the tests' own (compose service names).
+    worker_addresses: Mapping[str, str] = field(default_factory=dict)
+    worker_log_reader: Callable[[], str] = lambda: LOCAL_WORKER_LOG.read_text(errors="replace")
+
+    def for_worker(self, url: str) -> str:
+        return self.worker_addresses.get(url, url)
+
+    def worker_log(self) -> str:
+        return self.worker_log_reader()
 
     def dynamodb(self) -> Any:
         return boto3.client("dynamodb", endpoint_url=self.dynamodb_endpoint, region_name="us-east-1",
@@ -61,7 +73,7 @@ class Stack:
     def connector_config(self, tables: str, **overrides: str) -> dict[str, str]:
         return {
             "connector.class": "DynamoDbCdcSource",
-            "dynamodb.service.endpoint": self.dynamodb_endpoint,
+            "dynamodb.service.endpoint": self.for_worker(self.dynamodb_endpoint),
             "aws.access.key.id": "test",
             "aws.secret.access.key": "test",
             "dynamodb.table.includelist": tables,
@@ -117,13 +129,52 @@ class Stack:
             consumer.close()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the docker path: every integration test skips where no Docker engine answers, and the tests that run
+    worker processes of their own skip always."""
+    if config.getoption("--stack") != "docker":
+        return
+    here = Path(__file__).parent
+    missing = compose_stack.docker_missing()
+    for item in items:
+        if here not in item.path.parents:
+            continue
+        if missing:
+            item.add_marker(pytest.mark.skip(reason=missing))
+        elif item.get_closest_marker("local_stack"):
+            item.add_marker(pytest.mark.skip(reason="starts or inspects worker processes of its own: local stack only"))
+
+
 @pytest.fixture(scope="session")
-def stack() -> Stack:
+def docker_compose_file() -> list[str]:
+    return [str(f) for f in compose_stack.COMPOSE_FILES]
+
+
+@pytest.fixture(scope="session")
+def docker_compose_project_name() -> str:
+    return compose_stack.PROJECT
+
+
+@pytest.fixture(scope="session")
+def docker_compose_command() -> str:
+    return compose_stack.compose_command() or "docker compose"
+
+
+@pytest.fixture(scope="session")
+def docker_setup() -> list[str]:
+    return ["up --build -d"]  # not --wait, which Compose v1 lacks: the stack fixture waits for Connect's REST API
+
+
+@pytest.fixture(scope="session")
+def stack(request: pytest.FixtureRequest) -> Stack:
+    if request.config.getoption("--stack") == "docker":
+        services, ip = request.getfixturevalue("docker_services"), request.getfixturevalue("docker_ip")
+        return Stack(**compose_stack.stack_fields(services, ip, request.getfixturevalue("docker_compose_command")))
     if not ENDPOINTS.exists():
         pytest.fail("the local stack is not up: run `make up` (make test does it for you)")
     env = dict(line.split("=", 1) for line in ENDPOINTS.read_text().split())
     return Stack(env["DYNAMODB_ENDPOINT"], env["KAFKA_BOOTSTRAP"], env["CONNECT_URL"], env["SCHEMA_REGISTRY_URL"],
-                 env["METRICS_URL"])
+                 env["METRICS_URL"], env["TAGGING_ENDPOINT"])
 
 
 @pytest.fixture

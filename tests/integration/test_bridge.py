@@ -14,6 +14,8 @@ from python_connector.engine import Engine
 from python_connector.envelope import SnapshotSource, snapshot_records
 from tests.integration import jvm
 
+pytestmark = pytest.mark.local_stack  # runs worker processes or a JVM of its own
+
 TABLE = TableInfo("bridge_t", (("id", "S"),), 0)
 RECORDS_PER_BATCH = 50
 

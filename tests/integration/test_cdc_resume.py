@@ -5,10 +5,14 @@ task one table's shard."""
 import signal
 import threading
 
+import pytest
+
 from python_connector import leases
 from tests.integration.conftest import Stack, wait_until
 from tests.integration.tables import create_table
 from tests.integration.workers import free_port, start_launched, stored_offsets, wait_for_rest, worker_properties
+
+pytestmark = pytest.mark.local_stack  # runs worker processes or a JVM of its own
 
 CHANGES = 1500
 

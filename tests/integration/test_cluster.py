@@ -6,12 +6,15 @@ were."""
 import signal
 import threading
 
+import pytest
 import requests
 
 from python_connector import leases
 from tests.integration.conftest import Stack, wait_until
 from tests.integration.tables import create_table
 from tests.integration.workers import free_port, start_launched, wait_for_rest, worker_properties
+
+pytestmark = pytest.mark.local_stack  # runs worker processes or a JVM of its own
 
 CHANGES = 600
 # Connect waits this long for a departed worker to come back before reassigning its tasks (default 5 minutes).

@@ -21,6 +21,8 @@ from tests.integration.conftest import Stack, wait_until
 from tests.integration.tables import create_table, load
 from tests.integration.workers import free_port, start_launched, wait_for_rest, worker_properties
 
+pytestmark = pytest.mark.local_stack  # runs worker processes or a JVM of its own
+
 ITEMS = 3000
 CHANGES = 1200
 KILLS = 5

@@ -2,10 +2,13 @@
 through JMX as a JMX client would, and removed with their table."""
 
 import jpype
+import pytest
 
 from python_connector import jmx
 from python_connector.metrics import Registry
 from tests.integration import jvm
+
+pytestmark = pytest.mark.local_stack  # runs worker processes or a JVM of its own
 
 
 def test_a_tables_metrics_are_an_mbean_in_connects_style_and_go_with_it():

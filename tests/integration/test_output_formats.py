@@ -68,7 +68,7 @@ def connector_config(stack: Any, table: str, variant: str, unique: str) -> tuple
     cloud = {**stack.connector_config(table), "name": name, "output.data.format": fmt,
              "output.data.key.format": fmt, "dynamodb.table.sync.mode": "SNAPSHOT_CDC",
              "dynamodb.cdc.checkpointing.table.prefix": f"fmt-{variant}-{unique}-", **cloud_settings}
-    config = translate(cloud, stack.schema_registry_url)["config"]
+    config = translate(cloud, stack.for_worker(stack.schema_registry_url))["config"]
     config.update({"transforms": "route", "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
                    "transforms.route.regex": "(.*)", "transforms.route.replacement": f"{variant}.$1", **overrides})
     return name, config

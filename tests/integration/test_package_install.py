@@ -5,12 +5,15 @@ import subprocess
 import sys
 import zipfile
 
+import pytest
 import requests
 
 from tests.integration.conftest import ROOT, Stack, wait_until
 from tests.integration.registry import Registry
 from tests.integration.tables import create_table, load
 from tests.integration.workers import free_port, start_launched, wait_for_rest, worker_properties
+
+pytestmark = pytest.mark.local_stack  # runs worker processes or a JVM of its own
 
 AVRO = "io.ddbcdc.connect.converters.AvroConverter"
 

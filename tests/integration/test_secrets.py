@@ -2,9 +2,7 @@
 
 import requests
 
-from tests.integration.conftest import ROOT, wait_until
-
-WORKER_LOG = ROOT / ".stack" / "logs" / "connect.log"
+from tests.integration.conftest import wait_until
 
 
 def test_secret_values_never_appear_in_the_worker_log(stack, unique):
@@ -31,7 +29,7 @@ def test_secret_values_never_appear_in_the_worker_log(stack, unique):
     finally:
         stack.delete_connector(name)
         stack.delete_connector(f"{name}-failing")
-    log = WORKER_LOG.read_text(errors="replace")
+    log = stack.worker_log()
     assert f"missing_{unique}" in log  # the failure was logged...
     for prop, value in secrets.items():
         assert value not in log, f"{prop} appears in the worker log"  # ...without any secret

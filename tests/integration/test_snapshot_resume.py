@@ -4,10 +4,13 @@ exactly the records Connect had not committed when the worker died."""
 import signal
 
 import orjson
+import pytest
 
 from tests.integration.conftest import Stack, wait_until
 from tests.integration.tables import create_table, load
 from tests.integration.workers import free_port, start_launched, stored_offsets, wait_for_rest, worker_properties
+
+pytestmark = pytest.mark.local_stack  # runs worker processes or a JVM of its own
 
 ITEMS = 30_000
 

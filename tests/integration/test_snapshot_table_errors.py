@@ -1,9 +1,7 @@
 """A table deleted during its snapshot stops alone; a table missing at start is named in the failure."""
 
-from tests.integration.conftest import ROOT, wait_until
+from tests.integration.conftest import wait_until
 from tests.integration.tables import create_table, load
-
-WORKER_LOG = ROOT / ".stack" / "logs" / "connect.log"
 
 
 def test_a_table_deleted_mid_snapshot_stops_with_an_error_while_the_others_complete(stack, unique):
@@ -22,7 +20,7 @@ def test_a_table_deleted_mid_snapshot_stops_with_an_error_while_the_others_compl
                                o["partition"]["tableName"] == keep for o in stack.offsets(name)) == 5,
                    120, "the other table's snapshot to complete")
         stopped_line = f"table {gone} stopped; the other tables go on"
-        wait_until(lambda: stopped_line in WORKER_LOG.read_text(errors="replace"), 30,
+        wait_until(lambda: stopped_line in stack.worker_log(), 30,
                    "the deleted table's error in the worker log")
         status = stack.status(name)
     finally:

@@ -1,8 +1,11 @@
 """The plugin in a worker not started by our launcher says how to run the worker, at once."""
 
+import pytest
 import requests
 
 from tests.integration.workers import free_port, start_stock_standalone, wait_for_rest, worker_properties
+
+pytestmark = pytest.mark.local_stack  # runs worker processes or a JVM of its own
 
 MESSAGE = "needs a Kafka Connect worker started by its launcher: `ddb-cdc worker"
 

@@ -4,18 +4,17 @@ import boto3
 import orjson
 import requests
 
-from tests.integration.conftest import ENDPOINTS, wait_until
+from tests.integration.conftest import wait_until
 from tests.integration.tables import create_table, load
 
 ITEMS = 50
 
 
-def tagging_side():
+def tagging_side(stack):
     """moto_server holds the tags (DynamoDB Local has no tagging API); the data lives in DynamoDB Local."""
-    env = dict(line.split("=", 1) for line in ENDPOINTS.read_text().split())
-    return env["TAGGING_ENDPOINT"], boto3.client("dynamodb", endpoint_url=env["TAGGING_ENDPOINT"],
-                                                 region_name="us-east-1", aws_access_key_id="test",
-                                                 aws_secret_access_key="test")
+    return stack.for_worker(stack.tagging_endpoint), boto3.client(
+        "dynamodb", endpoint_url=stack.tagging_endpoint, region_name="us-east-1", aws_access_key_id="test",
+        aws_secret_access_key="test")
 
 
 def assigned_tables(stack, name):
@@ -53,7 +52,7 @@ def test_tagged_tables_are_captured_and_the_set_follows_tag_changes(stack, uniqu
     t1, t2, t3 = tables_with_data(stack, unique, 3, stream_view="NEW_AND_OLD_IMAGES")
     (no_stream,) = [f"nostream_{unique}"]
     create_table(stack.dynamodb(), no_stream, [("id", "N")])
-    endpoint, moto = tagging_side()
+    endpoint, moto = tagging_side(stack)
     arns = {}
     for table, tags in ((t1, [{"Key": "env", "Value": f"prod-{unique}"}]),
                         (t2, [{"Key": "env", "Value": f"staging-{unique}"}]), (t3, []),

@@ -7,6 +7,7 @@ import dataclasses
 import json
 from typing import Any
 
+import pytest
 from confluent_kafka.admin import AdminClient, ConfigResource, ResourceType
 
 from python_connector.translate import TOPIC_CREATION_DEFAULTS
@@ -21,10 +22,11 @@ ITEMS = [{"id": {"S": f"item-{i}"}, "n": {"N": str(i)}} for i in range(3)]
 
 def example(stack: Stack, table: str, unique: str) -> dict[str, str]:
     config = json.loads(EXAMPLE.read_text())["config"]
-    config.update({"dynamodb.service.endpoint": stack.dynamodb_endpoint, "dynamodb.table.includelist": table,
-                   "dynamodb.table.sync.mode": "SNAPSHOT", "poll.linger.ms": "200",
-                   "key.converter.schema.registry.url": stack.schema_registry_url,
-                   "value.converter.schema.registry.url": stack.schema_registry_url})
+    registry = stack.for_worker(stack.schema_registry_url)
+    config.update({"dynamodb.service.endpoint": stack.for_worker(stack.dynamodb_endpoint),
+                   "dynamodb.table.includelist": table, "dynamodb.table.sync.mode": "SNAPSHOT",
+                   "poll.linger.ms": "200", "key.converter.schema.registry.url": registry,
+                   "value.converter.schema.registry.url": registry})
     return config
 
 
@@ -71,6 +73,7 @@ def test_regex_router_puts_a_prefix_and_suffix_on_topics_and_their_subjects(stac
     assert table not in admin.list_topics(timeout=10).topics, "records also went to the unrouted topic"
 
 
+@pytest.mark.local_stack  # starts a broker and a worker of its own
 def test_connect_creates_the_topics_with_cdc_settings_when_the_broker_does_not(stack, unique, tmp_path):
     config = example(stack, f"created_{unique}", unique)
     assert {k: v for k, v in config.items() if k.startswith("topic.creation.")} == TOPIC_CREATION_DEFAULTS

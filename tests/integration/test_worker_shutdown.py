@@ -8,6 +8,8 @@ from tests.integration.conftest import wait_until
 from tests.integration.tables import create_table, load
 from tests.integration.workers import free_port, start_launched, stored_offsets, wait_for_rest, worker_properties
 
+pytestmark = pytest.mark.local_stack  # runs worker processes or a JVM of its own
+
 ITEMS = 30_000
 
 
