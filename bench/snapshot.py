@@ -39,6 +39,7 @@ from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from python_connector.aws import JsonClient
+from python_connector.translate import translate
 from tests.integration.conftest import ENDPOINTS, Stack
 from tests.integration.tables import create_table, load
 from tests.integration.workers import free_port, rest_answers, start_launched, worker_properties
@@ -100,6 +101,12 @@ def lean_scan(endpoint: str, tables: list[str]) -> int:
 
     with ThreadPoolExecutor(len(tables) * SEGMENTS) as pool:
         return sum(pool.map(segment, [(t, s) for t in tables for s in range(SEGMENTS)]))
+
+
+def output_converters() -> dict[str, str]:
+    """The converters a Cloud config with output.data.format and output.data.key.format JSON is translated to."""
+    config = translate({"name": "bench", "output.data.format": "JSON", "output.data.key.format": "JSON"})["config"]
+    return {k: v for k, v in config.items() if ".converter" in k}
 
 
 def routed(suffix: str) -> dict[str, str]:
@@ -198,7 +205,11 @@ class BenchWorker:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=150_000, help="items per table (3 tables)")
+    parser.add_argument("--format", choices=("JSON", "JSON_WITH_SCHEMAS"), default="JSON",
+                        help="JSON: Cloud's output.data.format=JSON as `ddb-cdc translate` maps it (plain JSON); "
+                             "JSON_WITH_SCHEMAS: the stack worker's JsonConverter, which embeds the schema")
     args = parser.parse_args()
+    converters = output_converters() if args.format == "JSON" else {}
     stack = running_stack()
     ddb = stack.dynamodb()
     run = uuid.uuid4().hex[:6]
@@ -220,9 +231,9 @@ def main() -> None:
             worker = BenchWorker(stack, Path(tmp))
             try:
                 # The first run also warms the JVM up (its JIT compiles for a good part of a short run).
-                worker.snapshot("warm-up", tables[:1], args.items, "-one")
+                worker.snapshot("warm-up", tables[:1], args.items, "-one", **converters)
                 rss_one = worker.rss_mb()
-                rate = worker.snapshot("three", tables, 3 * args.items, "-three")
+                rate = worker.snapshot("three", tables, 3 * args.items, "-three", **converters)
                 rss_three = worker.rss_mb()
             finally:
                 worker.stop()
