@@ -39,7 +39,8 @@ from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from python_connector.aws import JsonClient
-from python_connector.translate import translate
+from python_connector.config import formats
+from python_connector.translate import DEFAULT_FORMAT, translate
 from tests.integration.conftest import ENDPOINTS, Stack
 from tests.integration.tables import create_table, load
 from tests.integration.workers import free_port, rest_answers, start_launched, worker_properties
@@ -57,7 +58,7 @@ def running_stack() -> Stack:
     if not ENDPOINTS.exists():
         raise SystemExit("the stack is not up: run `make up`")
     env = dict(line.split("=", 1) for line in ENDPOINTS.read_text().split())
-    return Stack(env["DYNAMODB_ENDPOINT"], env["KAFKA_BOOTSTRAP"], env["CONNECT_URL"])
+    return Stack(env["DYNAMODB_ENDPOINT"], env["KAFKA_BOOTSTRAP"], env["CONNECT_URL"], env["SCHEMA_REGISTRY_URL"])
 
 
 def timed(label: str, fn: Callable[[], int], unit: str = "items") -> tuple[float, int]:
@@ -103,10 +104,10 @@ def lean_scan(endpoint: str, tables: list[str]) -> int:
         return sum(pool.map(segment, [(t, s) for t in tables for s in range(SEGMENTS)]))
 
 
-def output_converters() -> dict[str, str]:
-    """The converters a Cloud config with output.data.format and output.data.key.format JSON is translated to."""
-    config = translate({"name": "bench", "output.data.format": "JSON", "output.data.key.format": "JSON"})["config"]
-    return {k: v for k, v in config.items() if ".converter" in k}
+def output_converters(fmt: str, registry_url: str) -> dict[str, str]:
+    """The converters a Cloud config with this output.data.format and output.data.key.format is translated to."""
+    cloud = {"name": "bench", "output.data.format": fmt, "output.data.key.format": fmt}
+    return {k: v for k, v in translate(cloud, registry_url)["config"].items() if ".converter" in k}
 
 
 def routed(suffix: str) -> dict[str, str]:
@@ -205,12 +206,12 @@ class BenchWorker:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=150_000, help="items per table (3 tables)")
-    parser.add_argument("--format", choices=("JSON", "JSON_WITH_SCHEMAS"), default="JSON",
-                        help="JSON: Cloud's output.data.format=JSON as `ddb-cdc translate` maps it (plain JSON); "
-                             "JSON_WITH_SCHEMAS: the stack worker's JsonConverter, which embeds the schema")
+    parser.add_argument("--format", choices=(*formats.CONVERTERS, "WORKER"), default=DEFAULT_FORMAT,
+                        help="output.data.format (and key format) as `ddb-cdc translate` maps it, default the "
+                             "documented one; WORKER: the stack worker's JsonConverter, which embeds the schema")
     args = parser.parse_args()
-    converters = output_converters() if args.format == "JSON" else {}
     stack = running_stack()
+    converters = {} if args.format == "WORKER" else output_converters(args.format, stack.schema_registry_url)
     ddb = stack.dynamodb()
     run = uuid.uuid4().hex[:6]
     tables = [f"bench_{run}_{i}" for i in range(3)]

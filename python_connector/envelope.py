@@ -84,12 +84,10 @@ def item_key(item: Item, key: Sequence[tuple[str, str]]) -> Item:
 
 def snapshot_records(items: Sequence[Item], key: Sequence[tuple[str, str]], ts_ns: int) -> list[bytes]:
     """One wire record per scanned item: its key, the item as ``after``, its key as the resume position."""
-    dumps = orjson.dumps
-    out = []
-    for item in items:
-        key_values = [item[name][type_].encode() for name, type_ in key]
-        out.append(wire.record(ts_ns, b"r", None, key_values, None, dumps(item), dumps(item_key(item, key))))
-    return out
+    dumps, record_from = orjson.dumps, wire.record_from
+    head = wire.record_head(ts_ns, b"r", None)
+    return [record_from(head, [item[name][type_].encode() for name, type_ in key], None, dumps(item),
+                        dumps(item_key(item, key))) for item in items]
 
 
 @dataclass(frozen=True)

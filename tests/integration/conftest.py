@@ -14,7 +14,7 @@ import boto3
 import orjson
 import pytest
 import requests
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from python_connector.status import parse_metrics
 from tests.integration import compose_stack
@@ -102,20 +102,26 @@ class Stack:
         return r.json()["offsets"] if r.status_code == 200 else []
 
     def read_topic(self, topic: str, decode: Callable[[bytes], Any] = orjson.loads) -> list[Record]:
-        """Every record of a one-partition topic, up to its current end, keys and values decoded (JSON)."""
+        """Every record of a one-partition topic, up to its current end, keys and values decoded (JSON).
+        Read to the end rather than counted: transaction markers take offsets too."""
         consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": f"test-{uuid.uuid4()}",
-                             "enable.auto.commit": False})
+                             "enable.auto.commit": False, "enable.partition.eof": True})
         try:
             _, high = consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
             consumer.assign([TopicPartition(topic, 0, 0)])
             out: list[Record] = []
-            while len(out) < high:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
                 for m in consumer.consume(1000, timeout=2):
-                    if m.error():
+                    if m.error() and m.error().code() == KafkaError._PARTITION_EOF:
+                        if m.offset() >= high:
+                            return out
+                    elif m.error():
                         raise RuntimeError(m.error())
-                    value = decode(m.value()) if m.value() is not None else None
-                    out.append(Record(decode(m.key()), value, m.offset(), m.timestamp()[1]))
-            return out
+                    else:
+                        value = decode(m.value()) if m.value() is not None else None
+                        out.append(Record(decode(m.key()), value, m.offset(), m.timestamp()[1]))
+            pytest.fail(f"reading {topic} to offset {high} took over 60 s")
         finally:
             consumer.close()
 
