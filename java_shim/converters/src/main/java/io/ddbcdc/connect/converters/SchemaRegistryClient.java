@@ -47,8 +47,19 @@ final class SchemaRegistryClient {
     }
 
     int register(String subject, String type, String schema, List<Reference> references) {
-        return post("/subjects/" + encode(subject) + "/versions", body(type, schema, references), false)
-                .get("id").asInt();
+        try {
+            return post("/subjects/" + encode(subject) + "/versions", body(type, schema, references), false)
+                    .get("id").asInt();
+        } catch (Refused e) {
+            // Two tasks writing one topic register its schema at once; Apicurio answers the later one 409
+            // ("already exists") where Confluent's registry answers with the id. A 409 for a schema the subject
+            // does not hold is an incompatible one: that error stands.
+            Registered found = e.status == 409 ? lookup(subject, type, schema, references) : null;
+            if (found == null) {
+                throw e;
+            }
+            return found.id();
+        }
     }
 
     /** The schema's id and version under the subject, or null when the subject does not hold it. */
@@ -100,8 +111,8 @@ final class SchemaRegistryClient {
                 return null;
             }
             if (response.statusCode() / 100 != 2) {
-                throw new DataException("Schema registry " + url + " answered " + response.statusCode() + " to POST "
-                        + path + ": " + response.body());
+                throw new Refused(response.statusCode(), "Schema registry " + url + " answered "
+                        + response.statusCode() + " to POST " + path + ": " + response.body());
             }
             try {
                 return JSON.readTree(response.body());
@@ -111,5 +122,15 @@ final class SchemaRegistryClient {
             }
         }
         throw new RetriableException("No schema registry answered at " + urls + ": " + last, last);
+    }
+
+    /** A registry's refusal, with its HTTP status. */
+    private static final class Refused extends DataException {
+        final int status;
+
+        Refused(int status, String message) {
+            super(message);
+            this.status = status;
+        }
     }
 }

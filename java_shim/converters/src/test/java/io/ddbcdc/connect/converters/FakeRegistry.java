@@ -20,6 +20,9 @@ final class FakeRegistry implements AutoCloseable {
     final Map<String, List<String>> subjects = new LinkedHashMap<>(); // subject -> contents by version - 1
     final Map<String, Integer> ids = new LinkedHashMap<>(); // content (body without subject) -> id
     final List<String> calls = new ArrayList<>();
+    // Answer a registration 409 when the subject already holds a schema, as Apicurio does to the later of two
+    // concurrent registrations of one schema (and any registry to an incompatible one).
+    boolean conflictWhenHeld;
     private final HttpServer server;
 
     FakeRegistry() throws IOException {
@@ -47,6 +50,11 @@ final class FakeRegistry implements AutoCloseable {
         List<String> versions = register ? subjects.computeIfAbsent(subject, s -> new ArrayList<>())
                 : subjects.getOrDefault(subject, List.of());
         int version = versions.indexOf(content) + 1;
+        if (register && conflictWhenHeld && !versions.isEmpty()) {
+            respond(exchange, 409, "{\"error_code\":409,\"message\":\"An artifact with ID '" + subject
+                    + "' already exists.\"}");
+            return;
+        }
         if (register && version == 0) {
             versions.add(content);
             version = versions.size();

@@ -46,6 +46,24 @@ class RegistryConverterTest {
     }
 
     @Test
+    void aRegistrationRefusedBecauseTheSubjectHoldsTheSchemaTakesItsIdAndAnIncompatibleOneFails() throws Exception {
+        try (FakeRegistry registry = new FakeRegistry()) {
+            registry.conflictWhenHeld = true;
+            byte[] first = converter(new AvroConverter(), registry, false)
+                    .fromConnectData("orders", Schemas.ENVELOPE, Schemas.envelope("r", null, "{}"));
+            byte[] second = converter(new AvroConverter(), registry, false) // another task, registering later
+                    .fromConnectData("orders", Schemas.ENVELOPE, Schemas.envelope("r", null, "{}"));
+            assertEquals(schemaId(first), schemaId(second));
+            assertEquals(List.of("POST /subjects/orders-value/versions", "POST /subjects/orders-value/versions",
+                    "POST /subjects/orders-value"), registry.calls);
+
+            DataException incompatible = assertThrows(DataException.class, () -> converter(new AvroConverter(),
+                    registry, false).fromConnectData("orders", Schema.STRING_SCHEMA, "not the envelope"));
+            assertTrue(incompatible.getMessage().contains("answered 409"), incompatible.getMessage());
+        }
+    }
+
+    @Test
     void recordAndTopicRecordStrategiesUseTheRecordsFullName() throws Exception {
         try (FakeRegistry registry = new FakeRegistry()) {
             converter(new AvroConverter(), registry, true, "key.subject.name.strategy", "RecordNameStrategy")
