@@ -135,6 +135,9 @@ class Stack:
             consumer.close()
 
 
+LOCAL_ONLY = "runs worker processes, a broker or a JVM of its own: local stack only"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """On the docker path: every integration test skips where no Docker engine answers, and the tests that run
     worker processes of their own skip always."""
@@ -148,7 +151,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if missing:
             item.add_marker(pytest.mark.skip(reason=missing))
         elif item.get_closest_marker("local_stack"):
-            item.add_marker(pytest.mark.skip(reason="starts or inspects worker processes of its own: local stack only"))
+            item.add_marker(pytest.mark.skip(reason=LOCAL_ONLY))
 
 
 @pytest.fixture(scope="session")
