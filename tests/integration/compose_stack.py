@@ -1,7 +1,7 @@
 """The integration suite against docker/compose.yaml (`pytest --stack docker`), through pytest-docker.
 
 The tests reach each service on the host's loopback, the worker in its container reaches them by service
-name: `Stack.worker_addresses` maps one to the other. Tests that start, kill or inspect worker processes of
+name: `Stack.worker_addresses` maps one to the other. Tests that run worker processes, a broker or a JVM of
 their own are marked `local_stack` and skip on this path.
 """
 
