@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from confluent_kafka.admin import AdminClient
 
-from bench.snapshot import BenchWorker, item
-from tests.integration.conftest import ENDPOINTS, Stack
+from bench.snapshot import BenchWorker, item, running_stack
+from tests.integration.conftest import Stack
 from tests.integration.tables import create_table, load
 
 
@@ -45,10 +45,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=100_000)
     args = parser.parse_args()
-    if not ENDPOINTS.exists():
-        raise SystemExit("the stack is not up: run `make up`")
-    env = dict(line.split("=", 1) for line in ENDPOINTS.read_text().split())
-    stack = Stack(env["DYNAMODB_ENDPOINT"], env["KAFKA_BOOTSTRAP"], env["CONNECT_URL"])
+    stack = running_stack()
     ddb = stack.dynamodb()
     table = f"bench_eos_{uuid.uuid4().hex[:6]}"
     create_table(ddb, table, [("pk", "S"), ("sk", "N")])

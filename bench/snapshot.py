@@ -41,7 +41,7 @@ from confluent_kafka.admin import AdminClient
 from python_connector.aws import JsonClient
 from python_connector.config import formats
 from python_connector.translate import DEFAULT_FORMAT, translate
-from tests.integration.conftest import ENDPOINTS, Stack
+from tests.integration.conftest import ENDPOINTS, Stack, local_stack
 from tests.integration.tables import create_table, load
 from tests.integration.workers import free_port, rest_answers, start_launched, worker_properties
 
@@ -57,8 +57,7 @@ def item(i: int) -> dict:
 def running_stack() -> Stack:
     if not ENDPOINTS.exists():
         raise SystemExit("the stack is not up: run `make up`")
-    env = dict(line.split("=", 1) for line in ENDPOINTS.read_text().split())
-    return Stack(env["DYNAMODB_ENDPOINT"], env["KAFKA_BOOTSTRAP"], env["CONNECT_URL"], env["SCHEMA_REGISTRY_URL"])
+    return local_stack()
 
 
 def timed(label: str, fn: Callable[[], int], unit: str = "items") -> tuple[float, int]:

@@ -138,6 +138,13 @@ class Stack:
 LOCAL_ONLY = "runs worker processes, a broker or a JVM of its own: local stack only"
 
 
+def local_stack() -> Stack:
+    """The stack `make up` started, from the endpoints it wrote."""
+    env = dict(line.split("=", 1) for line in ENDPOINTS.read_text().split())
+    return Stack(env["DYNAMODB_ENDPOINT"], env["KAFKA_BOOTSTRAP"], env["CONNECT_URL"], env["SCHEMA_REGISTRY_URL"],
+                 env["METRICS_URL"], env["TAGGING_ENDPOINT"])
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """On the docker path: every integration test skips where no Docker engine answers, and the tests that run
     worker processes of their own skip always."""
@@ -181,9 +188,7 @@ def stack(request: pytest.FixtureRequest) -> Stack:
         return Stack(**compose_stack.stack_fields(services, ip, request.getfixturevalue("docker_compose_command")))
     if not ENDPOINTS.exists():
         pytest.fail("the local stack is not up: run `make up` (make test does it for you)")
-    env = dict(line.split("=", 1) for line in ENDPOINTS.read_text().split())
-    return Stack(env["DYNAMODB_ENDPOINT"], env["KAFKA_BOOTSTRAP"], env["CONNECT_URL"], env["SCHEMA_REGISTRY_URL"],
-                 env["METRICS_URL"], env["TAGGING_ENDPOINT"])
+    return local_stack()
 
 
 @pytest.fixture

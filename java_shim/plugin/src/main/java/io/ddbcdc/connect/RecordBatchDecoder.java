@@ -83,7 +83,8 @@ final class RecordBatchDecoder {
         final String table;
         final String topic;
         final EnvelopeSchemas schemas;
-        final List<List<String>> keyAttributes;
+        final String[] keyNames;
+        final boolean[] keyIsBinary;
         final Map<String, Object> partition;
         final Map<String, Object> offset;
         final Map<String, Object> lastOffset;
@@ -104,7 +105,12 @@ final class RecordBatchDecoder {
             table = (String) header.get("table");
             topic = (String) header.get("topic");
             this.schemas = schemas;
-            keyAttributes = (List<List<String>>) header.get("key");
+            List<List<String>> keyAttributes = (List<List<String>>) header.get("key");
+            keyNames = keyAttributes.stream().map(a -> a.get(0)).toArray(String[]::new);
+            keyIsBinary = new boolean[keyNames.length];
+            for (int i = 0; i < keyNames.length; i++) {
+                keyIsBinary[i] = "B".equals(keyAttributes.get(i).get(1));
+            }
             partition = OffsetsJson.canonical((Map<String, Object>) header.get("partition"));
             offset = (Map<String, Object>) header.get("offset");
             lastOffset = (Map<String, Object>) header.get("lastOffset");
@@ -151,9 +157,9 @@ final class RecordBatchDecoder {
         String op = readString(in);
         String seqNo = readString(in);
         Struct key = new Struct(g.schemas.key);
-        for (List<String> attribute : g.keyAttributes) {
+        for (int i = 0; i < g.keyNames.length; i++) {
             String v = readString(in);
-            key.put(attribute.get(0), "B".equals(attribute.get(1)) ? Base64.getDecoder().decode(v) : v);
+            key.put(g.keyNames[i], g.keyIsBinary[i] ? Base64.getDecoder().decode(v) : v);
         }
         String before = readString(in);
         String after = readString(in);
