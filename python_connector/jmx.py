@@ -120,8 +120,10 @@ def sync(registry: Registry, registered: dict[tuple[str, str], object]) -> None:
         del registered[key]
 
 
-def start(registry: Registry = METRICS, stopped: threading.Event | None = None) -> None:
-    """Keeps the MBeans in step with the registry from a daemon thread (the JVM must be running)."""
+def start(registry: Registry = METRICS, stopped: threading.Event | None = None) -> threading.Thread:
+    """Keeps the MBeans in step with the registry from a daemon thread (the JVM must be running) until
+    ``stopped`` is set; the caller joins the thread before the JVM goes (a Python thread inside a JPype call
+    while the interpreter and JVM shut down crashes the process)."""
     stopped = stopped or threading.Event()
     registered: dict[tuple[str, str], object] = {}
 
@@ -132,4 +134,6 @@ def start(registry: Registry = METRICS, stopped: threading.Event | None = None) 
             except Exception:  # a failed sync must not stop the next one
                 log.exception("Could not update the engine's JMX MBeans")
 
-    threading.Thread(target=loop, daemon=True, name="ddbcdc-jmx").start()
+    thread = threading.Thread(target=loop, daemon=True, name="ddbcdc-jmx")
+    thread.start()
+    return thread

@@ -32,6 +32,8 @@ DEFAULT_LOG4J = PACKAGE_DIR / "resources" / "connect-log4j2.properties"
 # Java->Python calls wait for the GIL; a shorter switch interval keeps poll() responsive while
 # scan threads are busy parsing pages.
 SWITCH_INTERVAL_S = 0.001
+# How long an exit waits for the JMX sync thread to leave a call into Java (one sync takes milliseconds).
+JMX_STOP_WAIT_S = 10.0
 
 
 class LaunchError(Exception):
@@ -74,7 +76,8 @@ def run(properties_file: str, classpath: Sequence[str], jvm_options: Sequence[st
         log.info("Engine metrics at http://%s:%d/metrics", *server.server_address[:2])
     start_jvm(classpath, jvm_options)
     bridge.install(Engine())
-    jmx.start()
+    jmx_stopped = threading.Event()
+    jmx_thread = jmx.start(stopped=jmx_stopped)
 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -95,6 +98,8 @@ def run(properties_file: str, classpath: Sequence[str], jvm_options: Sequence[st
     log.info("Stopping the Kafka Connect worker")
     connect.stop()
     connect.awaitStop()
+    jmx_stopped.set()
+    jmx_thread.join(JMX_STOP_WAIT_S)
     log.info("Kafka Connect worker stopped")
     return status
 
