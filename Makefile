@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 MVN := mvn -q -B
-JAVA_SOURCES := $(shell find java_shim -name '*.java' -o -name pom.xml) stack/kafka-pom.xml stack/dynamodb-local-pom.xml
+JAVA_SOURCES := $(shell find java_shim converters stack/launcher -name '*.java' -o -name pom.xml) pom.xml stack/kafka-pom.xml stack/dynamodb-local-pom.xml
 
 .PHONY: demo test test-docker up down build venv package lint bench-bridge bench-snapshot bench-eos bench-cdc clean
 
@@ -10,7 +10,7 @@ demo: up
 	$(PY) stack/demo.py
 
 test: build
-	$(MVN) -f java_shim/pom.xml test
+	$(MVN) -f pom.xml test
 	@$(PY) stack/stack.py up --record .stack/started-by-test; status=$$?; \
 	if [ $$status -eq 0 ]; then $(PY) -m pytest tests; status=$$?; fi; \
 	$(PY) stack/stack.py down --only .stack/started-by-test; exit $$status
@@ -39,12 +39,12 @@ $(VENV)/.installed: pyproject.toml
 build: venv .stack/.built .stack/schema-registry/.unpacked
 
 .stack/.built: $(JAVA_SOURCES)
-	$(MVN) -f java_shim/pom.xml package -DskipTests
+	$(MVN) -f pom.xml package -DskipTests
 	mkdir -p python_connector/jars .stack/plugins/ddb-cdc-source .stack/classpath
 	rm -f .stack/plugins/ddb-cdc-source/*.jar
 	cp java_shim/bridge/target/ddb-cdc-bridge.jar python_connector/jars/
-	cp java_shim/plugin/target/ddb-cdc-source.jar java_shim/converters/target/ddb-cdc-converters.jar \
-	   java_shim/converters/target/lib/*.jar .stack/plugins/ddb-cdc-source/
+	cp java_shim/plugin/target/ddb-cdc-source.jar converters/target/ddb-cdc-converters.jar \
+	   converters/target/lib/*.jar .stack/plugins/ddb-cdc-source/
 	$(MVN) -f stack/kafka-pom.xml dependency:build-classpath -Dmdep.outputFile=$(CURDIR)/.stack/classpath/kafka.txt
 	$(MVN) -f stack/dynamodb-local-pom.xml dependency:build-classpath -Dmdep.outputFile=$(CURDIR)/.stack/classpath/dynamodb-local.txt
 	touch $@
@@ -75,4 +75,4 @@ bench-cdc: up
 	$(PY) bench/cdc.py
 
 clean: down
-	rm -rf .stack java_shim/*/target python_connector/jars dist
+	rm -rf .stack java_shim/*/target converters/target stack/launcher/target python_connector/jars dist

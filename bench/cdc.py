@@ -3,7 +3,7 @@
 Writes 150,000 changes (inserts of snapshot.py's ~1 KB items, NEW_AND_OLD_IMAGES) into one table's stream
 (not timed), then in the same run measures changes/s of:
   (a) plain boto3: GetRecords over every shard from TRIM_HORIZON, counting;
-  (b) a lean drain: python_connector.aws.JsonClient (signed requests over urllib3, pages parsed with orjson),
+  (b) a lean drain: python_connector.aws.client.JsonClient (signed requests over urllib3, pages parsed with orjson),
       counting;
   (c) the connector (dynamodb.table.sync.mode=CDC from TRIM_HORIZON, poll.linger.ms=100 and
       max.batch.size=5000 as in snapshot.py) on a fresh launched worker, from connector creation until the
@@ -53,8 +53,8 @@ from botocore.credentials import Credentials
 from confluent_kafka import Consumer, TopicPartition
 
 from bench.snapshot import BenchWorker, delete_topics, item, routed, running_stack, timed, topic_total
-from python_connector.aws import JsonClient
-from python_connector.streams import STREAMS_TARGET
+from python_connector.aws.client import JsonClient
+from python_connector.streams.dynamodb import STREAMS_TARGET
 from stack.stack import ROOT, dynamodb_command, dynamodb_ready
 from tests.integration.conftest import Stack
 from tests.integration.tables import create_table, load

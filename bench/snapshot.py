@@ -4,7 +4,7 @@ Loads 3 tables x 150,000 items of about 1 KB into the stack's DynamoDB Local (`m
 the same run measures items/s of:
   (a) plain boto3: a parallel Scan (5 segments per table, one thread each) that only counts items;
   (b) a lean reader: botocore-signed requests over urllib3, pages parsed with orjson, counting items
-      (python_connector.aws.JsonClient, the connector's own reader, without the rest of the connector);
+      (python_connector.aws.client.JsonClient, the connector's own reader, without the rest of the connector);
   (c) the connector end to end, on a fresh launched worker: from connector creation until the last
       record is readable in Kafka.
 (c) runs on one fresh worker twice: on one table (150k items, which also warms the JVM up), then on all
@@ -38,9 +38,9 @@ from botocore.credentials import Credentials
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from python_connector.aws import JsonClient
+from python_connector.aws.client import JsonClient
+from python_connector.cli.translate import DEFAULT_FORMAT, translate
 from python_connector.config import formats
-from python_connector.translate import DEFAULT_FORMAT, translate
 from tests.integration.conftest import ENDPOINTS, Stack, local_stack
 from tests.integration.tables import create_table, load
 from tests.integration.workers import free_port, rest_answers, start_launched, worker_properties

@@ -30,9 +30,9 @@ OWNER = "ddbcdc"
 
 def versions() -> str:
     python = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-    maven = re.search(r"<version>([^<]+)</version>", (ROOT / "java_shim" / "pom.xml").read_text()).group(1)
+    maven = re.search(r"<version>([^<]+)</version>", (ROOT / "pom.xml").read_text()).group(1)
     if python != maven:
-        raise SystemExit(f"pyproject.toml says {python} but java_shim/pom.xml says {maven}: make them agree")
+        raise SystemExit(f"pyproject.toml says {python} but pom.xml says {maven}: make them agree")
     return python
 
 
@@ -62,7 +62,7 @@ def archive(version: str) -> Path:
     shutil.rmtree(staging, ignore_errors=True)
     for sub in ("lib", "doc", "etc"):
         (staging / sub).mkdir(parents=True)
-    converters = ROOT / "java_shim" / "converters" / "target"
+    converters = ROOT / "converters" / "target"
     for jar, name in ((ROOT / "java_shim" / "plugin" / "target" / "ddb-cdc-source.jar", "ddb-cdc-source"),
                       (converters / "ddb-cdc-converters.jar", "ddb-cdc-converters")):
         if not jar.exists():

@@ -8,8 +8,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from python_connector import config as cfg
-from python_connector import connector
-from python_connector.task import SourceTaskEngine
+from python_connector.connector import planning as connector
+from python_connector.task.task import SourceTaskEngine
 
 
 class Task(Protocol):

@@ -19,7 +19,7 @@ import boto3
 import requests
 from confluent_kafka import Consumer, TopicPartition
 
-from python_connector import status
+from python_connector.cli import status
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config-examples" / "snapshot-cdc-includelist.json"

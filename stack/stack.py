@@ -36,7 +36,7 @@ PIDS = STACK / "pids"
 CLASSPATH = STACK / "classpath"
 REGISTRY_JAR = STACK / "schema-registry" / "apicurio-registry-app-2.6.13.Final-runner.jar"
 PLUGINS = STACK / "plugins"
-HARNESS_JAR = ROOT / "java_shim" / "harness" / "target" / "ddb-cdc-harness.jar"
+LAUNCHER_JAR = ROOT / "stack" / "launcher" / "target" / "ddb-cdc-stack-launcher.jar"
 CONNECTOR_CLASS = "io.ddbcdc.connect.DynamoDbCdcSourceConnector"
 HOST = "127.0.0.1"
 
@@ -108,8 +108,8 @@ def dynamodb_command(listen_port: int = DYNAMODB_PORT) -> list[str]:
     # -sharedDb: one database whatever the credentials, so tests may sign with any key. Stream records (of
     # deleted tables too) stay for 24 hours and each write to a stream walks past all those written before its
     # shard began, so new streams get slower as this process ages: bench/cdc.py starts its own (listen_port).
-    return ["java", "-Xmx1g", f"-Djava.library.path={native}", "-cp", f"{HARNESS_JAR}:{cp}",
-            "io.ddbcdc.harness.LoopbackDynamoDbLocal", "-inMemory", "-sharedDb", "-port", str(listen_port),
+    return ["java", "-Xmx1g", f"-Djava.library.path={native}", "-cp", f"{LAUNCHER_JAR}:{cp}",
+            "io.ddbcdc.stack.LoopbackDynamoDbLocal", "-inMemory", "-sharedDb", "-port", str(listen_port),
             "-disableTelemetry"]
 
 

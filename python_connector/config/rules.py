@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from python_connector import javatime
+from python_connector.config import javatime
 
 Values = Mapping[str, Any]
 Rule = Callable[[Values], list[tuple[str, str]]]

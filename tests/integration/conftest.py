@@ -16,7 +16,7 @@ import pytest
 import requests
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
-from python_connector.status import parse_metrics
+from python_connector.cli.status import parse_metrics
 from tests.integration import compose_stack
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""A JVM in this Python process with the shim, the harness and Connect's jars, for bridge tests and bench."""
+"""A JVM in this Python process with the shim, its test driver (BridgeDriver) and Connect's jars, for bridge tests."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from pathlib import Path
 
 import jpype
 
-from python_connector import worker
+from python_connector.jvm import worker
 
 ROOT = Path(__file__).resolve().parents[2]
 JARS = [ROOT / "java_shim" / "plugin" / "target" / "ddb-cdc-source.jar",
-        ROOT / "java_shim" / "harness" / "target" / "ddb-cdc-harness.jar"]
+        ROOT / "java_shim" / "plugin" / "target" / "ddb-cdc-source-tests.jar"]
 
 
 def start() -> None:

@@ -8,10 +8,11 @@ import threading
 import jpype
 import pytest
 
-from python_connector import bridge, wire
-from python_connector.discovery import TableInfo
+from python_connector.connector.discovery import TableInfo
 from python_connector.engine import Engine
-from python_connector.envelope import SnapshotSource, snapshot_records
+from python_connector.jvm import bridge
+from python_connector.records import wire
+from python_connector.records.envelope import SnapshotSource, snapshot_records
 from tests.integration import jvm
 
 pytestmark = pytest.mark.local_stack  # runs worker processes or a JVM of its own
@@ -97,7 +98,7 @@ def test_a_python_error_reaches_java_as_connect_exception_with_its_message_and_a
     real = Engine()  # the real task factory: this configuration fails its validation
     bridge.install(real)
     try:
-        with caplog.at_level(logging.ERROR, logger="python_connector.bridge"):
+        with caplog.at_level(logging.ERROR, logger="python_connector.jvm.bridge"):
             error = driver().startTaskFailure('{"max.batch.size": "5", "dynamodb.table.includelist": "orders", '
                                               '"dynamodb.table.sync.mode": "SNAPSHOT"}')
     finally:
@@ -110,7 +111,7 @@ def test_a_python_error_reaches_java_as_connect_exception_with_its_message_and_a
 
 
 def test_a_retriable_aws_error_becomes_retriable_exception():
-    from python_connector.aws import AwsError
+    from python_connector.aws.client import AwsError
 
     jvm.start()
     throttled = bridge.to_java_exception(AwsError("Scan", "ProvisionedThroughputExceededException", "slow down", 400))
@@ -123,7 +124,7 @@ class TtlDeleteTask(CountingTask):
     """One TTL-expiry delete, as DynamoDB Streams reports it."""
 
     def poll(self):
-        from python_connector.envelope import StreamSource, change_records
+        from python_connector.records.envelope import StreamSource, change_records
 
         record = {"eventName": "REMOVE", "userIdentity": {"type": "Service", "principalId": "dynamodb.amazonaws.com"},
                   "dynamodb": {"ApproximateCreationDateTime": 1.0, "Keys": {"id": {"S": "k"}}, "SequenceNumber": "1",

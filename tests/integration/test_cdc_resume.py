@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from python_connector import leases
+from python_connector.streams import leases
 from tests.integration.conftest import Stack, wait_until
 from tests.integration.tables import create_table
 from tests.integration.workers import free_port, start_launched, stored_offsets, wait_for_rest, worker_properties

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from python_connector import config
-from python_connector.translate import translate
+from python_connector.cli.translate import translate
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "config-examples"
 PLUGIN = "DynamoDbCdcSource"

@@ -13,10 +13,10 @@ import pytest
 from botocore.credentials import Credentials
 from confluent_kafka import Consumer, TopicPartition
 
-from python_connector.aws import JsonClient
-from python_connector.envelope import created_ms
-from python_connector.generations import HANDOVER_MARGIN_MS
-from python_connector.streams import STREAMS_TARGET, list_shards
+from python_connector.aws.client import JsonClient
+from python_connector.records.envelope import created_ms
+from python_connector.streams.dynamodb import STREAMS_TARGET, list_shards
+from python_connector.streams.generations import HANDOVER_MARGIN_MS
 from tests.integration.conftest import Stack, wait_until
 from tests.integration.tables import create_table, load
 from tests.integration.workers import free_port, start_launched, wait_for_rest, worker_properties

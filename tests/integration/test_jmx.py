@@ -4,8 +4,8 @@ through JMX as a JMX client would, and removed with their table."""
 import jpype
 import pytest
 
-from python_connector import jmx
-from python_connector.metrics import Registry
+from python_connector.jvm import jmx
+from python_connector.metrics.registry import Registry
 from tests.integration import jvm
 
 pytestmark = pytest.mark.local_stack  # runs worker processes or a JVM of its own

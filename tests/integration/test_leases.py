@@ -2,10 +2,10 @@
 
 from botocore.credentials import Credentials
 
-from python_connector import leases
-from python_connector.aws import JsonClient
-from python_connector.leases import SHARD_END, Committed, LeaseKeeper, LeaseTable
-from python_connector.streams import Shard
+from python_connector.aws.client import JsonClient
+from python_connector.streams import leases
+from python_connector.streams.dynamodb import Shard
+from python_connector.streams.leases import SHARD_END, Committed, LeaseKeeper, LeaseTable
 
 
 def lease_table(stack, unique):

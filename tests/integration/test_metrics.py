@@ -7,7 +7,7 @@ import sys
 
 import requests
 
-from python_connector.status import parse_metrics
+from python_connector.cli.status import parse_metrics
 from tests.integration.conftest import ROOT, wait_until
 from tests.integration.tables import create_table, load
 

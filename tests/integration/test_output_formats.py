@@ -18,7 +18,7 @@ import orjson
 import pytest
 import requests
 
-from python_connector.translate import translate
+from python_connector.cli.translate import translate
 from tests.integration.conftest import wait_until
 from tests.integration.registry import Registry, as_dict
 from tests.integration.tables import as_wire_json, create_table

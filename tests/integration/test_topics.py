@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from confluent_kafka.admin import AdminClient, ConfigResource, ResourceType
 
-from python_connector.translate import TOPIC_CREATION_DEFAULTS
+from python_connector.cli.translate import TOPIC_CREATION_DEFAULTS
 from tests.integration.conftest import ROOT, Stack, wait_until
 from tests.integration.registry import Registry
 from tests.integration.tables import as_wire_json, create_table

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from python_connector.aws import AwsError
-from python_connector.leases import Lease
-from python_connector.streams import Shard
+from python_connector.aws.client import AwsError
+from python_connector.streams.dynamodb import Shard
+from python_connector.streams.leases import Lease
 
 
 class FakeScanClient:

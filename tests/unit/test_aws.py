@@ -5,7 +5,8 @@ from botocore import credentials as botocore_credentials
 from botocore.session import Session
 from botocore.stub import Stubber
 
-from python_connector import aws, config
+from python_connector import config
+from python_connector.aws import client as aws
 
 BASE = {"dynamodb.table.includelist": "orders", "name": "orders-cdc"}
 ROLE = "arn:aws:iam::123456789012:role/dynamodb-cdc"

@@ -1,6 +1,6 @@
 import threading
 
-from python_connector.buffer import Group, RecordBuffer
+from python_connector.records.buffer import Group, RecordBuffer
 
 
 def group(n, last=None):

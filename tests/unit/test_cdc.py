@@ -5,13 +5,13 @@ import time
 import orjson
 import pytest
 
-from python_connector import offsets
-from python_connector.aws import AwsError
-from python_connector.buffer import RecordBuffer
-from python_connector.cdc import CdcError, InitialPosition, TableStreamReader
-from python_connector.discovery import TableInfo
-from python_connector.leases import SHARD_END, LeaseKeeper
-from python_connector.streams import Shard, StreamInfo, lineage_order
+from python_connector.aws.client import AwsError
+from python_connector.connector.discovery import TableInfo
+from python_connector.records import offsets
+from python_connector.records.buffer import RecordBuffer
+from python_connector.streams.dynamodb import Shard, StreamInfo, lineage_order
+from python_connector.streams.leases import SHARD_END, LeaseKeeper
+from python_connector.streams.reader import CdcError, InitialPosition, TableStreamReader
 from tests.unit.fakes import FakeLeaseTable
 
 TABLE = TableInfo("t", (("id", "S"),))

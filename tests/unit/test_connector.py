@@ -1,5 +1,6 @@
 
-from python_connector import connector, offsets
+from python_connector.connector import planning as connector
+from python_connector.records import offsets
 
 
 def task_configs(*args, **kwargs):

@@ -1,5 +1,5 @@
 from python_connector import config
-from python_connector.discovery import discover, tagged_tables
+from python_connector.connector.discovery import discover, tagged_tables
 
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/"
 

@@ -1,7 +1,8 @@
 from python_connector import config as cfg
-from python_connector import generations, offsets
-from python_connector.cdc import InitialPosition
-from python_connector.snapshot import TableSnapshot
+from python_connector.records import offsets
+from python_connector.snapshot.scan import TableSnapshot
+from python_connector.streams import generations
+from python_connector.streams.reader import InitialPosition
 
 RAW = {"name": "c", "dynamodb.table.includelist": "ttt", "dynamodb.service.endpoint": "http://x"}
 

@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from python_connector import javatime
+from python_connector.config import javatime
 
 
 @pytest.mark.parametrize(("text", "pattern", "expected"), [

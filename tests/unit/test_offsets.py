@@ -1,4 +1,4 @@
-from python_connector import offsets
+from python_connector.records import offsets
 
 
 def test_stored_typeb_offsets_are_read_back_by_table_and_segment():

@@ -2,7 +2,7 @@ import threading
 
 import pytest
 
-from python_connector import pacing
+from python_connector.snapshot import pacing
 
 
 def test_provisioned_capacity_is_the_tables_read_capacity_units():

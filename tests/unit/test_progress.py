@@ -1,4 +1,4 @@
-from python_connector.progress import SnapshotProgress, retention_warning
+from python_connector.metrics.progress import SnapshotProgress, retention_warning
 
 HOUR = 3_600_000
 

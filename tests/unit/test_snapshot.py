@@ -4,12 +4,12 @@ import orjson
 import pytest
 from botocore.credentials import Credentials
 
-from python_connector import offsets
-from python_connector.aws import AwsError, JsonClient
-from python_connector.buffer import RecordBuffer
-from python_connector.discovery import TableInfo
-from python_connector.pacing import ReadBudget
-from python_connector.snapshot import (
+from python_connector.aws.client import AwsError, JsonClient
+from python_connector.connector.discovery import TableInfo
+from python_connector.records import offsets
+from python_connector.records.buffer import RecordBuffer
+from python_connector.snapshot.pacing import ReadBudget
+from python_connector.snapshot.scan import (
     Outcome,
     SnapshotError,
     TableSnapshot,

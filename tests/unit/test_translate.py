@@ -2,10 +2,10 @@ import json
 
 import pytest
 
-from python_connector import cli
+from python_connector.cli import main as cli
+from python_connector.cli.translate import translate
 from python_connector.config import ConfigError
 from python_connector.config import validate as config_problems
-from python_connector.translate import translate
 
 CLOUD = {"config": {
     "connector.class": "DynamoDbCdcSource", "name": "DynamoDbCdcSourceConnector_0",

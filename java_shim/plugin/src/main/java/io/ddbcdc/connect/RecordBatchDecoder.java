@@ -22,7 +22,7 @@ import org.apache.kafka.connect.source.SourceRecord;
 
 /**
  * Turns one batch from the engine into SourceRecords. The format is written by
- * python_connector/wire.py (which documents it); all integers are little-endian:
+ * python_connector/records/wire.py (which documents it); all integers are little-endian:
  *
  * <pre>
  * batch  := i64 batchId, i32 groupCount, group*

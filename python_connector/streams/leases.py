@@ -1,0 +1,413 @@
+"""Shard leases and checkpoints, KCL-style: one DynamoDB table per connector, source table and lease generation.
+
+The lease table is named ``<dynamodb.cdc.checkpointing.table.prefix>-<connector>-<table>-<generation>``
+(the IAM policy grants ``<prefix>-*``; generations: :mod:`python_connector.streams.generations`), and holds one item
+per stream shard::
+
+    {"leaseKey": shardId, "leaseOwner": owner (absent when free), "leaseCounter": N,
+     "checkpoint": "TRIM_HORIZON" | "LATEST" | "AT_TIMESTAMP:<epoch ms>" | <sequence number> | "SHARD_END",
+     "parentShardId": parent (absent for a root shard), "streamArn": arn}
+
+Every write is conditional on the counter its writer last saw and bumps it, so an owner that lost its
+lease (stolen, or expired while it stalled) finds out on its next write and stops reading that shard. A
+lease is expired when its counter has not moved for LEASE_DURATION_S on this task's own clock (as KCL
+does: no clocks are compared across hosts). Each task keeps its share, ceil(unfinished leases / live
+owners), taking free or expired leases first and stealing one at a time from the busiest owner.
+
+A checkpoint is written only for positions whose records Connect has committed. The same positions are
+in Connect's offsets (a partition per shard, written with the records). On restart a reader resumes after
+the further of the two: both only ever hold committed positions, the lease is usually ahead (written every
+RENEW_S, Connect's at its offset flush), and Connect's survive a lost lease table and are what exactly-once
+delivery writes in its transactions. A reset of the connector's offsets starts a new generation, a new
+lease table, so a stale checkpoint never overrides a reset.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from python_connector.aws.client import AwsError, JsonClient
+from python_connector.metrics.registry import METRICS
+from python_connector.streams.dynamodb import Shard
+
+log = logging.getLogger(__name__)
+
+LEASE_DURATION_S = 10.0  # a lease whose counter has not moved for this long may be taken by another task
+RENEW_S = 2.0  # how often a task renews, checkpoints and balances its leases
+TRIM_HORIZON, LATEST, SHARD_END = "TRIM_HORIZON", "LATEST", "SHARD_END"
+AT_TIMESTAMP = "AT_TIMESTAMP:"
+
+
+def table_name(prefix: str, connector: str, table: str, generation: str) -> str:
+    """The connector's name is in it too: two connectors reading one table with the default prefix must not
+    share leases (each would read only some shards)."""
+    return safe_table_name(f"{prefix}-{connector}-{table}-{generation}")
+
+
+def safe_table_name(name: str) -> str:
+    """Characters a DynamoDB table name cannot hold become '_'."""
+    return re.sub(r"[^a-zA-Z0-9_.-]", "_", name)[:255]
+
+
+def ensure_table(client: JsonClient, name: str, key: str, billing_mode: str, throughput: Mapping[str, int],
+                 timeout_s: float = 120.0) -> None:
+    """Creates a table keyed by a string ``key`` if missing (any task may; the others find it), and waits until
+    it is ACTIVE."""
+    request: dict[str, Any] = {
+        "TableName": name, "BillingMode": billing_mode,
+        "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": key, "AttributeType": "S"}]}
+    if billing_mode == "PROVISIONED":
+        request["ProvisionedThroughput"] = dict(throughput)
+    try:
+        client.call("CreateTable", request)
+        log.info("Created table %s (%s)", name, billing_mode)
+    except AwsError as e:
+        if e.code != "ResourceInUseException":
+            raise
+    deadline = time.monotonic() + timeout_s
+    while client.call("DescribeTable", {"TableName": name})["Table"]["TableStatus"] != "ACTIVE":
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"table {name} did not become ACTIVE in {timeout_s:.0f}s")
+        time.sleep(1.0)
+
+
+def is_sequence(checkpoint: str) -> bool:
+    return checkpoint[:1].isdigit()
+
+
+def further(lease_checkpoint: str, stored: str | None) -> str:
+    """The resume point from a lease checkpoint and Connect's stored position (a sequence number or SHARD_END)."""
+    if stored is None or lease_checkpoint == SHARD_END:
+        return lease_checkpoint
+    if stored == SHARD_END or not is_sequence(lease_checkpoint):
+        return stored
+    return max(lease_checkpoint, stored, key=int)
+
+
+@dataclass(frozen=True)
+class Lease:
+    shard: str
+    owner: str | None
+    counter: int
+    checkpoint: str
+    parent: str | None
+    stream_arn: str
+    next_owner: str | None = None  # a task that asked for the lease: the owner hands it over when drained
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> Lease:
+        return cls(item["leaseKey"]["S"], item.get("leaseOwner", {}).get("S"), int(item["leaseCounter"]["N"]),
+                   item["checkpoint"]["S"], item.get("parentShardId", {}).get("S"), item["streamArn"]["S"],
+                   item.get("nextOwner", {}).get("S"))
+
+
+@dataclass(frozen=True)
+class Committed:
+    """A shard position whose records Connect has committed: carried by a buffer group, checkpointed on ack."""
+
+    table: str
+    shard: str
+    checkpoint: str  # a sequence number, or SHARD_END
+
+
+class LeaseTable:
+    """The lease items of one source table, in DynamoDB."""
+
+    def __init__(self, client: JsonClient, name: str, billing_mode: str, read_units: int, write_units: int):
+        self.client = client
+        self.name = name
+        self._billing_mode = billing_mode
+        self._throughput = {"ReadCapacityUnits": read_units, "WriteCapacityUnits": write_units}
+
+    def ensure(self) -> None:
+        ensure_table(self.client, self.name, "leaseKey", self._billing_mode, self._throughput)
+
+    def leases(self) -> dict[str, Lease]:
+        out: dict[str, Lease] = {}
+        request: dict[str, Any] = {"TableName": self.name, "ConsistentRead": True}
+        while True:
+            page = self.client.call("Scan", request)
+            out.update((lease.shard, lease) for lease in map(Lease.from_item, page.get("Items", [])))
+            if "LastEvaluatedKey" not in page:
+                return out
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def create(self, shard: Shard, checkpoint: str, stream_arn: str) -> None:
+        """A free lease for a shard not yet in the table (a concurrent creator of the same lease wins)."""
+        item = {"leaseKey": {"S": shard.id}, "leaseCounter": {"N": "0"}, "checkpoint": {"S": checkpoint},
+                "streamArn": {"S": stream_arn}}
+        if shard.parent:
+            item["parentShardId"] = {"S": shard.parent}
+        self._conditional("PutItem", {"Item": item, "ConditionExpression": "attribute_not_exists(leaseKey)"})
+
+    def advance(self, lease: Lease, owner: str | None, checkpoint: str | None = None) -> Lease | None:
+        """Sets the owner (None frees the lease) and checkpoint if the lease is still as seen; None if it moved.
+        A new owner clears any request for the lease."""
+        values: dict[str, Any] = {":seen": {"N": str(lease.counter)}, ":one": {"N": "1"}}
+        sets, removes = ["leaseCounter = leaseCounter + :one"], []
+        if owner is not None:
+            sets.append("leaseOwner = :owner")
+            values[":owner"] = {"S": owner}
+        else:
+            removes.append("leaseOwner")
+        if checkpoint is not None:
+            sets.append("checkpoint = :checkpoint")
+            values[":checkpoint"] = {"S": checkpoint}
+        changes_hands = owner != lease.owner
+        if changes_hands:
+            removes.append("nextOwner")
+        written = self._update(lease, "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else ""),
+                               values)
+        return replace(lease, owner=owner, counter=lease.counter + 1, checkpoint=checkpoint or lease.checkpoint,
+                       next_owner=None if changes_hands else lease.next_owner) if written else None
+
+    def request(self, lease: Lease, who: str) -> Lease | None:
+        """Asks the lease's owner to hand it over once what it read is committed."""
+        written = self._update(lease, "SET leaseCounter = leaseCounter + :one, nextOwner = :who",
+                               {":seen": {"N": str(lease.counter)}, ":one": {"N": "1"}, ":who": {"S": who}})
+        return replace(lease, counter=lease.counter + 1, next_owner=who) if written else None
+
+    def _update(self, lease: Lease, expression: str, values: dict[str, Any]) -> bool:
+        return self._conditional("UpdateItem", {
+            "Key": {"leaseKey": {"S": lease.shard}}, "UpdateExpression": expression,
+            "ConditionExpression": "leaseCounter = :seen", "ExpressionAttributeValues": values})
+
+    def delete(self, lease: Lease) -> None:
+        self._conditional("DeleteItem", {"Key": {"leaseKey": {"S": lease.shard}},
+                                         "ConditionExpression": "leaseCounter = :seen",
+                                         "ExpressionAttributeValues": {":seen": {"N": str(lease.counter)}}})
+
+    def drop(self) -> bool:
+        """Deletes the whole table; False when it did not exist."""
+        try:
+            self.client.call("DeleteTable", {"TableName": self.name})
+            return True
+        except AwsError as e:
+            if e.code == "ResourceNotFoundException":
+                return False
+            raise
+
+    def _conditional(self, operation: str, body: dict[str, Any]) -> bool:
+        try:
+            self.client.call(operation, {"TableName": self.name, **body})
+            return True
+        except AwsError as e:
+            if e.code == "ConditionalCheckFailedException":
+                return False
+            raise
+
+
+class LeaseKeeper:
+    """One task's leases over all the tables it streams: renews them, checkpoints committed positions, and
+    takes its share. Readers ask which shards they hold; run() keeps the leases from a thread of its own, so
+    a reader blocked on a full buffer never lets its leases expire.
+
+    Balancing hands leases over gracefully: a task under its share asks the busiest owner for one (sets
+    ``nextOwner``); the owner's reader stops reading that shard, and once all it read is committed the owner
+    writes the lease over to the asker with that checkpoint. A rebalance so repeats nothing. An owner that
+    does not hand over within LEASE_DURATION_S gives the lease up with its last committed position.
+    """
+
+    def __init__(self, owner: str, clock: Callable[[], float] = time.monotonic,
+                 labels: Mapping[str, str] | None = None):
+        self.owner = owner
+        self._labels = dict(labels or {})
+        self._clock = clock
+        self._tables: dict[str, LeaseTable] = {}
+        self._seen: dict[tuple[str, str], tuple[Lease, float]] = {}  # lease as last seen, when its counter moved
+        self._held: dict[tuple[str, str], Lease] = {}
+        self._committed: dict[tuple[str, str], str] = {}  # positions to checkpoint at the next cycle
+        self._emitted: dict[tuple[str, str], str] = {}  # the last position put in the buffer, per shard
+        self._handing_over: dict[tuple[str, str], float] = {}  # since when the reader was asked to stop
+        self._stopped_reading: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+
+    def add_table(self, table: str, leases: LeaseTable) -> None:
+        leases.ensure()
+        with self._lock:
+            self._tables[table] = leases
+
+    def view(self, table: str) -> dict[str, Lease]:
+        """The table's leases as last seen, after reading them now."""
+        self._observe(table, self._tables[table].leases())
+        with self._lock:
+            return {shard: lease for (t, shard), (lease, _) in self._seen.items() if t == table}
+
+    def finished(self, table: str, shard: str) -> bool:
+        """The shard's lease says SHARD_END, or there is none (the shard was trimmed away)."""
+        with self._lock:
+            seen = self._seen.get((table, shard))
+        return seen is None or seen[0].checkpoint == SHARD_END
+
+    def held(self, table: str) -> dict[str, Lease]:
+        """The leases the table's reader is to read: held, and not being handed over."""
+        with self._lock:
+            return {shard: lease for (t, shard), lease in self._held.items()
+                    if t == table and (t, shard) not in self._handing_over}
+
+    def emitted(self, table: str, shard: str, position: str) -> None:
+        with self._lock:
+            self._emitted[(table, shard)] = position
+
+    def stopped_reading(self, table: str, shard: str) -> None:
+        """The reader dropped the shard: nothing more of it will be emitted here."""
+        with self._lock:
+            self._stopped_reading.add((table, shard))
+        self._wake.set()
+
+    def committed(self, positions: Iterable[Committed]) -> None:
+        with self._lock:
+            for p in positions:
+                self._committed[(p.table, p.shard)] = p.checkpoint
+                if p.checkpoint == SHARD_END:
+                    self._wake.set()  # children wait on it, maybe on other tasks
+                elif (p.table, p.shard) in self._handing_over:
+                    self._wake.set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def run(self, stopped: threading.Event) -> None:
+        while not stopped.is_set():
+            try:
+                self.cycle()
+            except Exception:  # a lease upkeep that stopped would let every lease of this task expire
+                log.exception("Lease upkeep of %s failed; retrying in %.0fs", self.owner, RENEW_S)
+            self._wake.wait(RENEW_S)
+            self._wake.clear()
+
+    def cycle(self) -> None:
+        """Renew (with checkpoints) or hand over, then take this task's share of the unfinished leases."""
+        for table, leases in list(self._tables.items()):
+            self._observe(table, leases.leases())
+        with self._lock:
+            held = list(self._held.items())
+        for key, lease in held:
+            if key in self._handing_over and self._drained(key):
+                self._write(key, lease, lease.next_owner, self._pending(key, lease))
+            else:
+                self._renew(key, lease)
+        self._balance()
+        if self._labels:
+            for table in self._tables:
+                METRICS.set("ddbcdc_leases_owned", len(self.held(table)), table=table, **self._labels)
+
+    def release_all(self) -> None:
+        """Frees this task's leases with their last committed positions, so the next owner need not wait."""
+        with self._lock:
+            held = list(self._held.items())
+        for key, lease in held:
+            try:
+                self._write(key, lease, lease.next_owner, self._pending(key, lease))
+            except AwsError as e:
+                log.warning("Could not release lease %s of table %s: %s", key[1], key[0], e)
+
+    def _observe(self, table: str, leases: Mapping[str, Lease]) -> None:
+        now = self._clock()
+        with self._lock:
+            for key in [k for k in self._seen if k[0] == table and k[1] not in leases]:
+                del self._seen[key]
+            for shard, lease in leases.items():
+                key = (table, shard)
+                before = self._seen.get(key)
+                moved = before is None or before[0].counter != lease.counter
+                self._seen[key] = (lease, now if moved else before[1])
+                if lease.owner == self.owner and lease.checkpoint != SHARD_END:
+                    if key not in self._held:
+                        log.info("%s was handed the lease of shard %s of table %s", self.owner, shard, table)
+                        self._stopped_reading.discard(key)
+                    self._held[key] = lease
+                    if lease.next_owner and key not in self._handing_over:
+                        log.info("%s hands shard %s of table %s over to %s once what it read is committed",
+                                 self.owner, shard, table, lease.next_owner)
+                        self._handing_over[key] = now
+                elif self._held.pop(key, None) is not None and lease.owner != self.owner:
+                    log.info("%s lost the lease of shard %s of table %s to %s", self.owner, shard, table, lease.owner)
+                    self._forget(key)
+
+    def _drained(self, key: tuple[str, str]) -> bool:
+        """The reader stopped the shard and all it emitted is committed, or the owner waited long enough."""
+        with self._lock:
+            drained = key in self._stopped_reading and self._emitted.get(key) in (None, self._committed.get(key))
+            return drained or self._clock() - self._handing_over[key] >= LEASE_DURATION_S
+
+    def _forget(self, key: tuple[str, str]) -> None:
+        for state in (self._emitted, self._handing_over, self._committed):
+            state.pop(key, None)
+        self._stopped_reading.discard(key)
+
+    def _pending(self, key: tuple[str, str], lease: Lease) -> str | None:
+        with self._lock:
+            checkpoint = self._committed.get(key)
+        return checkpoint if checkpoint not in (None, lease.checkpoint) else None
+
+    def _renew(self, key: tuple[str, str], lease: Lease) -> None:
+        checkpoint = self._pending(key, lease)
+        self._write(key, lease, None if checkpoint == SHARD_END else self.owner, checkpoint)
+
+    def _write(self, key: tuple[str, str], lease: Lease, owner: str | None, checkpoint: str | None) -> bool:
+        """Writes the lease as seen; False when it had moved. A finished shard's lease is written free, as it
+        counts towards no one's share."""
+        written = self._tables[key[0]].advance(lease, owner, checkpoint)
+        with self._lock:
+            self._seen[key] = (written or lease, self._clock())
+            if written is not None and owner == self.owner:
+                if key not in self._held:
+                    self._stopped_reading.discard(key)
+                self._held[key] = written
+                return True
+            was_held = self._held.pop(key, None) is not None
+            self._forget(key)
+            if written is None and was_held:
+                log.info("%s lost the lease of shard %s of table %s", self.owner, key[1], key[0])
+            elif owner is not None:
+                log.info("%s handed shard %s of table %s over to %s at %s", self.owner, key[1], key[0], owner,
+                         written.checkpoint)
+            return written is not None
+
+    def _balance(self) -> None:
+        now = self._clock()
+        with self._lock:
+            live = {k: lease for k, (lease, _) in self._seen.items() if lease.checkpoint != SHARD_END}
+            expired = {k for k, lease in live.items() if k not in self._held and
+                       (lease.owner is None or now - self._seen[k][1] >= LEASE_DURATION_S)}
+            owners: dict[str, int] = {self.owner: 0}
+            for k, lease in live.items():
+                if k not in expired and lease.owner is not None:
+                    owners[lease.owner] = owners.get(lease.owner, 0) + 1
+            asked = any(lease.next_owner == self.owner for k, lease in live.items() if k not in expired)
+            target = math.ceil(len(live) / len(owners))
+            wanted = target - owners[self.owner]
+            # Roots and children of finished parents first: those can be read at once.
+            free = sorted(expired, key=lambda k: (self._blocked(k), k))
+        for key in free[:max(wanted, 0)]:
+            self._take(key, live[key])
+        if wanted > len(free) and not asked:
+            busiest, count = max(owners.items(), key=lambda o: o[1])
+            if count > target and busiest != self.owner:
+                victim = min((k for k, lease in live.items() if lease.owner == busiest),
+                             key=lambda k: (self._blocked(k), k))
+                requested = self._tables[victim[0]].request(live[victim], self.owner)
+                if requested is not None:
+                    with self._lock:  # this task's own write says nothing about whether the owner is alive
+                        self._seen[victim] = (requested, self._seen[victim][1])
+                    log.info("%s asks %s for shard %s of table %s (%d leases, share %d)", self.owner, busiest,
+                             victim[1], victim[0], count, target)
+
+    def _blocked(self, key: tuple[str, str]) -> bool:
+        parent = self._seen[key][0].parent
+        seen = self._seen.get((key[0], parent)) if parent else None  # under the lock, unlike finished()
+        return seen is not None and seen[0].checkpoint != SHARD_END
+
+    def _take(self, key: tuple[str, str], lease: Lease) -> None:
+        if self._write(key, lease, self.owner, None):
+            log.info("%s took the lease of shard %s of table %s", self.owner, key[1], key[0])

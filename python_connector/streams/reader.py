@@ -1,0 +1,305 @@
+"""Change data capture of one table: the stream shards this task holds the lease of, read in lineage order.
+
+Each shard is a small state machine::
+
+    BLOCKED_ON_PARENT --(parent finished, or no longer listed)--> READING --(no next iterator)--> FINISHED
+
+A shard's position is the sequence number of the last change emitted; it is checkpointed in the lease
+table and stored by Connect with that record, never as an iterator (iterators expire after 15 minutes).
+The configured initial position (TRIM_HORIZON, LATEST, AT_TIMESTAMP) goes into the leases of the shards
+listed when the table's CDC first starts; a shard found later is a child that appeared since, read from
+its beginning so no change is skipped. A parent is finished when this task read it to its end or its
+lease says SHARD_END (another task may have read it): only then are its children read.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from python_connector.aws.client import AwsError, JsonClient
+from python_connector.connector.discovery import TableInfo
+from python_connector.metrics.progress import STREAM_RETENTION_MS
+from python_connector.metrics.registry import METRICS
+from python_connector.records import offsets
+from python_connector.records.buffer import Group, RecordBuffer
+from python_connector.records.envelope import StreamSource, change_records, created_ms, offset_header
+from python_connector.streams import leases
+from python_connector.streams.dynamodb import Shard, StreamInfo, is_expired_iterator, is_trimmed, list_shards
+from python_connector.streams.leases import SHARD_END, Committed, Lease, LeaseKeeper, LeaseTable
+
+log = logging.getLogger(__name__)
+
+SHARD_REFRESH_S = 10.0  # how often new shards are looked for
+IDLE_MIN_S, IDLE_MAX_S = 0.05, 0.5  # back-off between rounds that found no change: low latency, few calls
+GET_RECORDS_MAX = 1000  # the service's cap on GetRecords Limit
+RETENTION_SAFETY_MS = 3600 * 1000  # a heartbeat this close to 24 h old no longer vouches for the trim horizon
+
+
+class StreamDataLost(Exception):
+    """Changes needed to continue are past the stream's 24-hour retention."""
+
+
+class StreamReplaced(Exception):
+    """The table's stream was disabled and enabled again: a new stream, and a gap no stream holds."""
+
+    def __init__(self, table: str, old_arn: str, new_arn: str):
+        super().__init__(
+            f"The stream of table '{table}' was replaced ({old_arn} -> {new_arn}): it was disabled and enabled "
+            "again, and changes made in between are in neither stream. To capture the table again, reset the "
+            "connector's offsets (PUT /connectors/{name}/stop, DELETE /connectors/{name}/offsets) with "
+            "dynamodb.table.sync.mode=SNAPSHOT_CDC, which takes a new snapshot.")
+
+
+class CdcError(Exception):
+    def __init__(self, table: str, cause: BaseException):
+        self.table = table
+        super().__init__(f"Change data capture of table '{table}' failed: {cause}")
+
+
+@dataclass(frozen=True)
+class InitialPosition:
+    """Where the shards listed at a table's first CDC start begin."""
+
+    kind: str  # TRIM_HORIZON, LATEST or AT_TIMESTAMP
+    at_ms: int | None = None
+
+
+@dataclass
+class ShardCursor:
+    shard: str
+    parent: str | None
+    position: str | None  # sequence number of the last change emitted (or stored)
+    start: str  # iterator type when there is no position: TRIM_HORIZON or LATEST
+    not_before_ms: int | None = None  # AT_TIMESTAMP: changes older than this are not emitted
+    iterator: str | None = None
+    finished: bool = False
+    caught_up_ms: int | None = None  # last read to its end with nothing after `position` (a heartbeat's time)
+    heartbeat_at: float = 0.0  # when the position was last stored (a record or a heartbeat), monotonic
+    skip_through: str | None = None  # re-read from the trim horizon: changes up to this one were emitted
+
+    @classmethod
+    def resuming(cls, lease: Lease, stored: offsets.ShardProgress | None) -> ShardCursor:
+        """Where reading resumes: after the further of the lease checkpoint and Connect's stored position."""
+        point = leases.further(lease.checkpoint, None if stored is None else
+                               SHARD_END if stored.ended else stored.sequence_number)
+        if point == SHARD_END:
+            return cls(lease.shard, lease.parent, None, leases.TRIM_HORIZON, finished=True)
+        if leases.is_sequence(point):
+            caught_up = stored.caught_up_ms if stored is not None and stored.sequence_number == point else None
+            return cls(lease.shard, lease.parent, point, leases.TRIM_HORIZON, caught_up_ms=caught_up)
+        if point.startswith(leases.AT_TIMESTAMP):
+            return cls(lease.shard, lease.parent, None, leases.TRIM_HORIZON,
+                       not_before_ms=int(point.removeprefix(leases.AT_TIMESTAMP)))
+        return cls(lease.shard, lease.parent, None, point)
+
+
+class TableStreamReader:
+    def __init__(self, streams: JsonClient, table: TableInfo, stream: StreamInfo, initial: InitialPosition,
+                 stored: Mapping[str, offsets.ShardProgress], buffer: RecordBuffer, limit: int,
+                 stopped: threading.Event, keeper: LeaseKeeper, lease_table: LeaseTable,
+                 current_arn: Callable[[], str] | None = None, may_start: Callable[[], bool] = lambda: True,
+                 announce: Callable[[], list[Group]] | None = None, heartbeat_topic: str = "__dynamodb-cdc-heartbeat",
+                 heartbeat_s: float = 300.0, connector_name: str = "",
+                 clock: Callable[[], float] = time.monotonic, clock_ns: Callable[[], int] = time.time_ns):
+        """``may_start`` holds the reader back until it is true: with SNAPSHOT_CDC, until every snapshot record
+        of the table is in Kafka, so the table's change events follow all its snapshot records.
+        ``current_arn`` gives the table's stream now; when it is no longer the one being read, the table stops.
+        ``announce`` makes the groups put first once reading starts (the table's TypeA and TypeC offsets)."""
+        self._streams = streams
+        self._table = table
+        self._stream = stream
+        self._initial = initial
+        self._stored = stored
+        self._buffer = buffer
+        self._limit = min(limit, GET_RECORDS_MAX)
+        self._stopped = stopped
+        self._keeper = keeper
+        self._lease_table = lease_table
+        self._clock = clock
+        self._clock_ns = clock_ns
+        self._may_start = may_start
+        self._current_arn = current_arn
+        self._announce = announce
+        self._heartbeat_topic = heartbeat_topic
+        self._heartbeat_s = heartbeat_s
+        self._labels = {"connector": connector_name, "table": table.name}
+        self._cursors: dict[str, ShardCursor] = {}
+
+    def run(self) -> None:
+        """Reads until the task stops; raises CdcError for anything that stops this table."""
+        try:
+            if not self._may_start():
+                log.info("Table %s: change data capture waits for its snapshot to be in Kafka", self._table.name)
+                while not self._may_start():
+                    if self._stopped.wait(0.2):
+                        return
+            self._keeper.add_table(self._table.name, self._lease_table)
+            METRICS.set("ddbcdc_table_phase", 0, phase="snapshot", **self._labels)
+            METRICS.set("ddbcdc_table_phase", 1, phase="cdc", **self._labels)
+            if self._announce is not None and not all(self._buffer.put(g) for g in self._announce()):
+                return
+            listed_at = -SHARD_REFRESH_S
+            idle = IDLE_MIN_S
+            while not self._stopped.is_set():
+                if self._clock() - listed_at >= SHARD_REFRESH_S:
+                    self._refresh_shards()
+                    listed_at = self._clock()
+                self._follow_leases()
+                emitted = sum(self._read(cursor) for cursor in self._ready())
+                if emitted:
+                    idle = IDLE_MIN_S
+                else:
+                    self._stopped.wait(idle)
+                    idle = min(IDLE_MAX_S, idle * 2)
+        except Exception as e:
+            raise CdcError(self._table.name, e) from e
+
+    def _refresh_shards(self) -> None:
+        """Checks the stream is still the table's, and gives every listed shard a lease."""
+        for stored in self._stored.values():
+            if stored.stream_arn and stored.stream_arn != self._stream.arn:
+                raise StreamReplaced(self._table.name, stored.stream_arn, self._stream.arn)
+        if self._current_arn is not None and (now := self._current_arn()) != self._stream.arn:
+            raise StreamReplaced(self._table.name, self._stream.arn, now)
+        listed = list_shards(self._streams, self._stream.arn)
+        known = self._keeper.view(self._table.name)
+        for lease in known.values():
+            if lease.stream_arn != self._stream.arn:
+                raise StreamReplaced(self._table.name, lease.stream_arn, self._stream.arn)
+        first_start = not known and not self._stored
+        new = [s for s in listed if s.id not in known]
+        for shard in new:
+            self._lease_table.create(shard, self._first_checkpoint(shard, first_start), self._stream.arn)
+        listed_ids = {s.id for s in listed}
+        for lease in known.values():
+            if lease.checkpoint == SHARD_END and lease.shard not in listed_ids:
+                self._lease_table.delete(lease)  # trimmed away: nothing left to read or to wait for
+        if new:
+            self._keeper.wake()
+
+    def _first_checkpoint(self, shard: Shard, first_start: bool) -> str:
+        """A new lease's checkpoint: Connect's stored position if any (the lease table is new), the configured
+        initial position at the table's first start, else the shard's beginning (a child found since)."""
+        stored = self._stored.get(shard.id)
+        if stored is not None:
+            return SHARD_END if stored.ended else stored.sequence_number
+        if not first_start:
+            return leases.TRIM_HORIZON
+        if self._initial.kind == "LATEST":
+            return SHARD_END if shard.closed else leases.LATEST  # a closed shard holds only older changes
+        if self._initial.kind == "AT_TIMESTAMP":
+            return f"{leases.AT_TIMESTAMP}{self._initial.at_ms}"
+        return leases.TRIM_HORIZON
+
+    def _follow_leases(self) -> None:
+        """Reads the shards this task holds the lease of: a lease just taken resumes from its checkpoint."""
+        held = self._keeper.held(self._table.name)
+        for shard in [s for s in self._cursors if s not in held]:
+            del self._cursors[shard]
+            self._keeper.stopped_reading(self._table.name, shard)
+            METRICS.forget(shard=shard, **self._labels)
+        for shard, lease in held.items():
+            if shard not in self._cursors:
+                self._cursors[shard] = ShardCursor.resuming(lease, self._stored.get(shard))
+
+    def _ready(self) -> list[ShardCursor]:
+        """Unfinished shards whose parent finished, here or on any task (or is no longer listed)."""
+        return [c for c in self._cursors.values() if not c.finished and self._parent_finished(c)]
+
+    def _parent_finished(self, cursor: ShardCursor) -> bool:
+        if cursor.parent is None:
+            return True
+        parent = self._cursors.get(cursor.parent)
+        return parent.finished if parent is not None else self._keeper.finished(self._table.name, cursor.parent)
+
+    def _read(self, cursor: ShardCursor) -> int:
+        """One GetRecords on the shard; returns the number of changes emitted."""
+        try:
+            if cursor.iterator is None:
+                cursor.iterator = self._iterator(cursor)
+            page = self._streams.call("GetRecords", {"ShardIterator": cursor.iterator, "Limit": self._limit})
+        except AwsError as e:
+            if is_expired_iterator(e):
+                cursor.iterator = None  # the next round asks for a fresh one after the position
+                return 0
+            if is_trimmed(e):
+                self._past_retention(cursor, e)
+                return 0
+            raise
+        records = page.get("Records") or []
+        following = page.get("NextShardIterator")
+        if cursor.not_before_ms is not None:
+            records = [r for r in records if created_ms(r) >= cursor.not_before_ms]
+        if cursor.skip_through is not None:
+            records = [r for r in records if int(r["dynamodb"]["SequenceNumber"]) > int(cursor.skip_through)]
+        if records or following is None:
+            # A shard that ends on an empty page still passes SHARD_END through the buffer, so its lease
+            # is checkpointed once everything read before it is committed.
+            position = records[-1]["dynamodb"]["SequenceNumber"] if records else cursor.position
+            committed = Committed(self._table.name, cursor.shard, position if following else SHARD_END)
+            group = Group(self._source(cursor).header(self._clock_ns()),
+                          change_records(records, self._table.key), None if following else offsets.SHARD_DONE,
+                          committed)
+            if not self._buffer.put(group):
+                return 0
+            self._keeper.emitted(self._table.name, cursor.shard, committed.checkpoint)
+            cursor.position, cursor.heartbeat_at = position, self._clock()
+            if records:
+                self._lag(cursor, self._clock_ns() // 10**6 - created_ms(records[-1]))
+        elif following is not None:
+            self._lag(cursor, 0)  # read to its end: caught up
+        if not records and following is not None and cursor.position is not None and \
+                self._clock() - cursor.heartbeat_at >= self._heartbeat_s:
+            self._heartbeat(cursor)
+        cursor.iterator = following
+        if following is None:
+            cursor.finished = True
+            log.info("Table %s: shard %s read to its end", self._table.name, cursor.shard)
+        return len(records)
+
+    def _lag(self, cursor: ShardCursor, lag_ms: int) -> None:
+        METRICS.set("ddbcdc_cdc_lag_ms", lag_ms, shard=cursor.shard, **self._labels)
+        METRICS.set("ddbcdc_cdc_retention_left_ms", max(0, STREAM_RETENTION_MS - lag_ms), shard=cursor.shard,
+                    **self._labels)
+
+    def _source(self, cursor: ShardCursor) -> StreamSource:
+        return StreamSource(self._table, self._stream.arn, cursor.shard, self._lease_table.name)
+
+    def _heartbeat(self, cursor: ShardCursor) -> None:
+        """The shard is read to its end: its stored position is renewed with the time, by a heartbeat record."""
+        now_ns = self._clock_ns()
+        header = self._source(cursor).header(now_ns)
+        offset = {**header["offset"], offsets.SEQUENCE_FIELD: cursor.position, offsets.CAUGHT_UP_FIELD: now_ns // 10**6}
+        if self._buffer.put(Group(offset_header(self._heartbeat_topic, self._table.name, header["partition"], offset,
+                                                now_ns), [])):
+            cursor.caught_up_ms, cursor.heartbeat_at = now_ns // 10**6, self._clock()
+
+    def _past_retention(self, cursor: ShardCursor, error: AwsError) -> None:
+        """The position is past the 24-hour retention. If a heartbeat says the shard had nothing after it since
+        a time the stream still holds, nothing unread was trimmed: read on from the trim horizon, skipping what
+        was emitted. Otherwise changes were lost: fail loudly."""
+        now_ms = self._clock_ns() // 10**6
+        if cursor.caught_up_ms is not None and now_ms - cursor.caught_up_ms < STREAM_RETENTION_MS - RETENTION_SAFETY_MS:
+            log.info("Table %s: shard %s was idle past the stream's retention (read to its end at %d ms, nothing "
+                     "unread since); reading on from its trim horizon", self._table.name, cursor.shard,
+                     cursor.caught_up_ms)
+            cursor.skip_through, cursor.position, cursor.start, cursor.iterator = (
+                cursor.position, None, leases.TRIM_HORIZON, None)
+            cursor.caught_up_ms = None
+            return
+        raise StreamDataLost(
+            f"the changes of shard {cursor.shard} after sequence number {cursor.position} are past "
+            "DynamoDB Streams' 24-hour retention and were never read: they are lost. Take a new snapshot "
+            "(reset the connector's offsets with SNAPSHOT_CDC) to get back in step.") from error
+
+    def _iterator(self, cursor: ShardCursor) -> str:
+        request = {"StreamArn": self._stream.arn, "ShardId": cursor.shard}
+        if cursor.position is not None:
+            request |= {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": cursor.position}
+        else:
+            request["ShardIteratorType"] = cursor.start
+        return self._streams.call("GetShardIterator", request)["ShardIterator"]
