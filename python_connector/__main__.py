@@ -1,5 +1,5 @@
 import sys
 
-from python_connector.cli import main
+from python_connector.cli.main import main
 
 sys.exit(main())
