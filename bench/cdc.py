@@ -127,6 +127,27 @@ def percentile(values: list[float], p: int) -> float:
     return statistics.quantiles(values, n=100)[p - 1]
 
 
+def consume(bootstrap: str, table: str, measured: range, received: dict[int, float], all_seen: threading.Event
+            ) -> None:
+    """Notes when each measured change is readable in Kafka, until all are."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-{uuid.uuid4()}",
+                         "fetch.wait.max.ms": 5, "enable.auto.commit": False})
+    consumer.assign([TopicPartition(table, 0, WARM_UP_WRITES)])
+    seen = 0
+    while not all_seen.is_set():
+        for m in consumer.consume(1000, timeout=0.05):
+            now = time.perf_counter()
+            if m.error():
+                raise SystemExit(f"reading {table}: {m.error()}")
+            i = int(orjson.loads(m.key())["payload"]["pk"][5:])  # snapshot.item's pk: item-<i>
+            if i in measured and i not in received:
+                received[i] = now
+                seen += 1
+        if seen == len(measured):
+            all_seen.set()
+    consumer.close()
+
+
 def latency(stack: Stack, worker: BenchWorker, linger_ms: int | None, rate: int, seconds: float) -> None:
     """Prints p50/p99 of PutItem-to-readable-in-Kafka for `rate` writes/s over `seconds`; None: default linger.
     Writing goes on until every measured change is in Kafka, so the last of them do not wait out a linger that a
@@ -160,24 +181,6 @@ def latency(stack: Stack, worker: BenchWorker, linger_ms: int | None, rate: int,
     received: dict[int, float] = {}
     all_seen = threading.Event()
 
-    def consume() -> None:
-        consumer = Consumer({"bootstrap.servers": stack.bootstrap, "group.id": f"bench-{uuid.uuid4()}",
-                             "fetch.wait.max.ms": 5, "enable.auto.commit": False})
-        consumer.assign([TopicPartition(table, 0, WARM_UP_WRITES)])
-        seen = 0
-        while not all_seen.is_set():
-            for m in consumer.consume(1000, timeout=0.05):
-                now = time.perf_counter()
-                if m.error():
-                    raise SystemExit(f"reading {table}: {m.error()}")
-                i = int(orjson.loads(m.key())["payload"]["pk"][5:])  # snapshot.item's pk: item-<i>
-                if i in measured and i not in received:
-                    received[i] = now
-                    seen += 1
-            if seen == len(measured):
-                all_seen.set()
-        consumer.close()
-
     def write(first: int) -> None:
         for i in itertools.count(first, LATENCY_WRITERS):
             if all_seen.is_set() or time.perf_counter() > give_up:
@@ -188,7 +191,7 @@ def latency(stack: Stack, worker: BenchWorker, linger_ms: int | None, rate: int,
             sent[i] = time.perf_counter()
             put(i)
 
-    reader = threading.Thread(target=consume, daemon=True)
+    reader = threading.Thread(target=consume, args=(stack.bootstrap, table, measured, received, all_seen), daemon=True)
     reader.start()
     cpu = worker.cpu_s()
     start = time.perf_counter()

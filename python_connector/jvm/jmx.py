@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import jpype
 from jpype import JImplements, JOverride
@@ -72,7 +72,7 @@ def table_mbean(registry: Registry, connector: str, table: str) -> object:
             return read(str(name))
 
         @JOverride
-        def getAttributes(self, names: object) -> object:
+        def getAttributes(self, names: Iterable[object]) -> object:
             attributes = management.AttributeList()
             for name in names:
                 if str(name) in ATTRIBUTES:
