@@ -17,7 +17,8 @@ def test_every_import_keeps_the_architecture_rules(monkeypatch: pytest.MonkeyPat
 
 def test_the_rules_cover_every_package_of_the_engine():
     contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
-    layers = {layer.removeprefix("python_connector.") for c in contracts if c["type"] == "layers" for layer in c["layers"]}
+    layers = {layer.removeprefix("python_connector.")
+              for c in contracts if c["type"] == "layers" for layer in c["layers"]}
     packages = {p.name for p in (ROOT / "python_connector").iterdir() if (p / "__init__.py").exists()}
     modules = {p.stem for p in (ROOT / "python_connector").glob("*.py") if not p.stem.startswith("__")}
     assert packages | modules <= layers, f"not placed in a layer: {sorted((packages | modules) - layers)}"
