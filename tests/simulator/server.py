@@ -246,6 +246,7 @@ class Api:
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: the connector's pool reuses connections
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
     server: SimulatorServer
 
     def log_message(self, format: str, *args: Any) -> None:
