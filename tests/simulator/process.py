@@ -1,4 +1,11 @@
-"""The test-side launcher: runs the simulator as a child process and talks to its control paths."""
+"""The test-side launcher: runs the simulator as a child process and talks to its control paths.
+
+    with SimulatorProcess(shards=300, rotate_s=2, retention_s=20, writes_per_s=200, log=tmp_path / "c.jsonl") as sim:
+        config["dynamodb.service.endpoint"] = sim.endpoint
+        ...                                    # run the connector against it
+        sim.pause_writes()                     # the change log is final from here on
+        expected = final_state(read_change_log(tmp_path / "c.jsonl"))
+"""
 
 from __future__ import annotations
 

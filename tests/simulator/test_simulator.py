@@ -219,8 +219,11 @@ def test_iterators_expire() -> None:
         shard = all_shards(streams, arn)[0]["ShardId"]
         iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")["ShardIterator"]
         assert "NextShardIterator" in streams.get_records(ShardIterator=iterator)
-        expired = lambda: error_code(lambda: streams.get_records(ShardIterator=iterator))  # noqa: E731
-        wait_until(lambda: expired() == "ExpiredIteratorException", "the iterator expires")
+
+        def expired() -> bool:
+            return error_code(lambda: streams.get_records(ShardIterator=iterator)) == "ExpiredIteratorException"
+
+        wait_until(expired, "the iterator expires")
         assert sim.stats()["expired_iterators"] >= 1
 
 
