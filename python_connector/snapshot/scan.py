@@ -19,6 +19,7 @@ from python_connector.aws.client import JsonClient
 from python_connector.connector.discovery import TableInfo
 from python_connector.records import offsets
 from python_connector.records.buffer import Group, RecordBuffer
+from python_connector.records.document_builder import DocumentBuilder
 from python_connector.records.envelope import SnapshotSource, snapshot_records
 from python_connector.snapshot.pacing import ReadBudget
 
@@ -41,6 +42,7 @@ class SegmentPlan:
     source: SnapshotSource
     exclusive_start_key: dict[str, Any] | None
     skip: bool
+    documents: DocumentBuilder | None = None  # typed documents (document.content.format=schema), else None
 
 
 @dataclass(frozen=True)
@@ -102,8 +104,10 @@ def scan_segment(client: JsonClient, segment: SegmentPlan, buffer: RecordBuffer,
 
     def emit(items: list[dict[str, Any]], last: bool) -> bool:
         now = clock_ns()
-        group = Group(source.header(now), snapshot_records(items, source.table.key, now),
-                      offsets.SEGMENT_DONE if last else None)
+        header = source.header(now)
+        records = snapshot_records(items, source.table.key, now) if segment.documents is None else \
+            segment.documents.snapshot(header, items, now)
+        group = Group(header, records, offsets.SEGMENT_DONE if last else None)
         if not buffer.put(group):
             return False
         on_page(source.table.name, len(items))

@@ -26,6 +26,7 @@ from python_connector.metrics.progress import STREAM_RETENTION_MS
 from python_connector.metrics.registry import METRICS
 from python_connector.records import offsets
 from python_connector.records.buffer import Group, RecordBuffer
+from python_connector.records.document_builder import DocumentBuilder
 from python_connector.records.envelope import StreamSource, change_records, created_ms, offset_header
 from python_connector.streams import leases
 from python_connector.streams.dynamodb import Shard, StreamInfo, is_expired_iterator, is_trimmed, list_shards
@@ -103,12 +104,13 @@ class TableStreamReader:
                  stopped: threading.Event, keeper: LeaseKeeper, lease_table: LeaseTable,
                  current_arn: Callable[[], str] | None = None, may_start: Callable[[], bool] = lambda: True,
                  announce: Callable[[], list[Group]] | None = None, heartbeat_topic: str = "__dynamodb-cdc-heartbeat",
-                 heartbeat_s: float = 300.0, connector_name: str = "",
+                 heartbeat_s: float = 300.0, connector_name: str = "", documents: DocumentBuilder | None = None,
                  clock: Callable[[], float] = time.monotonic, clock_ns: Callable[[], int] = time.time_ns):
         """``may_start`` holds the reader back until it is true: with SNAPSHOT_CDC, until every snapshot record
         of the table is in Kafka, so the table's change events follow all its snapshot records.
         ``current_arn`` gives the table's stream now; when it is no longer the one being read, the table stops.
-        ``announce`` makes the groups put first once reading starts (the table's TypeA and TypeC offsets)."""
+        ``announce`` makes the groups put first once reading starts (the table's TypeA and TypeC offsets).
+        ``documents`` builds typed documents (document.content.format=schema)."""
         self._streams = streams
         self._table = table
         self._stream = stream
@@ -128,6 +130,7 @@ class TableStreamReader:
         self._heartbeat_s = heartbeat_s
         self._labels = {"connector": connector_name, "table": table.name}
         self._cursors: dict[str, ShardCursor] = {}
+        self._documents = documents
 
     def run(self) -> None:
         """Reads until the task stops; raises CdcError for anything that stops this table."""
@@ -241,9 +244,10 @@ class TableStreamReader:
             # is checkpointed once everything read before it is committed.
             position = records[-1]["dynamodb"]["SequenceNumber"] if records else cursor.position
             committed = Committed(self._table.name, cursor.shard, position if following else SHARD_END)
-            group = Group(self._source(cursor).header(self._clock_ns()),
-                          change_records(records, self._table.key), None if following else offsets.SHARD_DONE,
-                          committed)
+            header = self._source(cursor).header(self._clock_ns())
+            built = change_records(records, self._table.key) if self._documents is None else \
+                self._documents.changes(header, records)
+            group = Group(header, built, None if following else offsets.SHARD_DONE, committed)
             if not self._buffer.put(group):
                 return 0
             self._keeper.emitted(self._table.name, cursor.shard, committed.checkpoint)

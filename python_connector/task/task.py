@@ -10,7 +10,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from python_connector import config as cfg
@@ -21,6 +21,7 @@ from python_connector.metrics.progress import SnapshotProgress, retention_warnin
 from python_connector.metrics.registry import METRICS
 from python_connector.records import envelope, offsets, wire
 from python_connector.records.buffer import Group, RecordBuffer
+from python_connector.records.document_builder import DocumentBuilder, DocumentFailed, DocumentSettings
 from python_connector.snapshot import pacing
 from python_connector.snapshot import scan as snapshot
 from python_connector.streams import generations, leases
@@ -100,12 +101,16 @@ class SourceTaskEngine:
         self._tables: set[str] = set()
         self._failed_tables: dict[str, Exception] = {}
         self._progress: SnapshotProgress | None = None
+        self._documents: dict[str, DocumentBuilder] = {}  # per table, with document.content.format=schema
 
     def start(self) -> None:
         client = self._client_factory(self.config)
         assignment = connector.assignment_of(self._raw) or []
         tables = {t: describe(client, t) for t in dict.fromkeys(t for t, _ in assignment)}
         self._tables = set(tables)
+        settings = DocumentSettings.of(self.config.values, self._raw)
+        if settings is not None:
+            self._documents = {t: DocumentBuilder(info, settings, self._labels) for t, info in tables.items()}
         segments = [(t, s) for t, s in assignment if s != connector.STREAM]
         if segments:
             self._start_snapshot(client, tables, segments)
@@ -116,7 +121,8 @@ class SourceTaskEngine:
     def _start_snapshot(self, client: JsonClient, tables: Mapping[str, TableInfo],
                         segments: Sequence[tuple[str, int]]) -> None:
         total = self.config["dynamodb.snapshot.total.segments"]
-        plans = snapshot.plan(tables, segments, total, connector.snapshots_of(self._raw), self._stored)
+        plans = [replace(p, documents=self._documents.get(p.source.table.name))
+                 for p in snapshot.plan(tables, segments, total, connector.snapshots_of(self._raw), self._stored)]
         mine = Counter(t for t, _ in segments)
         budgets = {t: pacing.ReadBudget(pacing.task_budget(tables[t].read_capacity,
                                                            self.config["dynamodb.snapshot.max.rcu.percentage"],
@@ -183,7 +189,8 @@ class SourceTaskEngine:
                 may_start=(lambda t=table: self._snapshot_in_kafka(t)) if handover else lambda: True,
                 announce=announce, heartbeat_topic=self.config["dynamodb.cdc.heartbeat.topic"],
                 heartbeat_s=self.config["dynamodb.cdc.heartbeat.interval.ms"] / 1000,
-                connector_name=self._labels["connector"], clock_ns=self._clock_ns)
+                connector_name=self._labels["connector"], clock_ns=self._clock_ns,
+                documents=self._documents.get(table))
             self._spawn(f"ddbcdc-stream-{table}", table, reader.run)
 
     def _announcement(self, client: JsonClient, table: str, plan: generations.StreamPlan) -> list[Group]:
@@ -227,6 +234,8 @@ class SourceTaskEngine:
             try:
                 body()
             except (snapshot.SnapshotError, cdc.CdcError) as e:
+                if isinstance(e.__cause__, DocumentFailed):  # like Connect's errors.tolerance=none: the task fails
+                    self._buffer.fail(e.__cause__)
                 self._table_failed(table, e)
 
         thread = threading.Thread(target=run, daemon=True, name=name)
