@@ -107,9 +107,9 @@ def describe(type_: Type, optional: bool = True) -> dict[str, Any]:
     if isinstance(type_, Scalar):
         return {"type": type_.kind, "optional": optional}
     if isinstance(type_, Array):
-        return {"type": "array", "optional": optional, "items": describe(type_.items)}
+        return {"type": "array", "optional": optional, "items": describe(type_.items, optional=False)}
     if isinstance(type_, Map):
-        return {"type": "map", "optional": optional, "values": describe(type_.values)}
+        return {"type": "map", "optional": optional, "values": describe(type_.values, optional=False)}
     fields: list[dict[str, Any]] = [
         {"name": f.name, "doc": f.doc if f.doc is not None else f.attribute, "schema": describe(f.type, f.optional)}
         for f in type_.fields.values()]

@@ -8,7 +8,7 @@ The mapping (``auto_infer``)::
     N -> by decimal.handling.mode: double FLOAT64 | long INT64 | string STRING (as stored) |
          auto INT32, INT64 or FLOAT64 by value
     SS -> array<string>   NS -> array<N's type>   BS -> array<bytes>
-    M -> struct, inferred recursively     L -> array<its elements' type> when they agree
+    M -> struct, inferred recursively     L -> array<its elements' type> when they agree (and are not arrays)
 
 Evolution only ever adds: a new attribute is a new optional field; a struct gains fields; a number field
 widens INT32 -> INT64 -> FLOAT64 (``auto``, or NS/L elements of mixed kinds). The one rule for everything
@@ -190,7 +190,7 @@ class Inference:
             if isinstance(t, Unfit):
                 return UNFIT
             common = t if common is None else merge(common, t)
-            if common is None:
+            if common is None or isinstance(common, ds.Array):  # Protobuf has no arrays of arrays
                 return UNFIT
         return ds.Array(common) if common is not None else UNFIT
 
