@@ -99,7 +99,7 @@ def number_value(text: str, target: ds.Scalar) -> Any:
 
 def merge(known: ds.Type, new: ds.Type) -> ds.Type | None:
     """The type that holds values of both, or None when they disagree."""
-    if known == new:
+    if known is new or known == new:
         return known
     if isinstance(known, ds.Scalar) and isinstance(new, ds.Scalar) and known in _NUMERIC_RANK \
             and new in _NUMERIC_RANK:
@@ -144,8 +144,14 @@ class Inference:
         """``struct`` grown to hold ``item``; the very same object when it already does (cheap to compare)."""
         for attribute, value in item.items():
             type_ = self.infer(value, f"{path}/{attribute}", struct.fields.get(attribute))
-            if type_ is not None:
-                struct = add_attribute(struct, attribute, type_)
+            if type_ is None:
+                continue
+            struct = add_attribute(struct, attribute, type_)
+            f = struct.fields.get(attribute)
+            # A value in a field of another (wider) type may still not fit it: 2**53 + 1 in a FLOAT64 field.
+            if f is not None and f.type is not type_ and not isinstance(type_, ds.Struct) and not struct.overflow \
+                    and value_of(f.type, value) is UNFIT:
+                struct = replace(struct, overflow=True)
         return struct
 
     def infer(self, value: DDBValue, path: str, known: ds.Field | None = None) -> ds.Type | Unfit | None:
