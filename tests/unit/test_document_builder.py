@@ -165,3 +165,11 @@ def test_with_errors_tolerance_all_a_failing_record_is_skipped_and_counted():
     labels = (SKIPPED_METRIC, (("connector", "c"), ("table", "orders"), ("task", "0")))
     after = {(n, tuple(sorted(lab.items()))): v for n, lab, v in METRICS.samples()}
     assert after[labels] == before.get(labels, 0) + 1
+
+
+def test_the_skipped_metric_is_described_so_the_metrics_endpoint_can_render_it():
+    from python_connector.metrics.registry import DESCRIPTIONS, Registry
+
+    registry = Registry()
+    registry.add(SKIPPED_METRIC, 1, table="orders")
+    assert SKIPPED_METRIC in DESCRIPTIONS and f'{SKIPPED_METRIC}{{table="orders"}} 1' in registry.render()
