@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from python_connector.cli.translate import translate
+from python_connector.records import document_schema as ds
 from python_connector.records.document_builder import SKIPPED_METRIC
 from tests.integration.conftest import Stack, wait_until
 from tests.integration.registry import Registry, split
@@ -178,6 +179,10 @@ def test_a_new_attribute_in_cdc_registers_a_second_compatible_schema_version(wor
         "document.schema.source": "auto_infer", "dynamodb.table.sync.mode": "SNAPSHOT_CDC"}))
     try:
         wait_until(lambda: worker.topic_size(topic) >= 1, 120, "the snapshot record")
+        # From here the registry refuses a version that cannot read the previous one's records
+        r = requests.put(f"{worker.schema_registry_url}/config/{topic}-value", json={"compatibility": "BACKWARD"},
+                         timeout=30)
+        assert r.status_code == 200, r.text
         ddb.put_item(TableName=table, Item={"pk": {"S": "b"}, "x": {"S": "2"}, "added": {"BOOL": True}})
         wait_until(lambda: any(v["after"]["document"]["pk"] == "b" for _, v in avro_values(worker, registry, topic)),
                    120, "the change with the new attribute")
@@ -273,3 +278,26 @@ def test_user_provided_with_errors_tolerance_all_skips_and_counts_failing_record
         assert documents["extra"] == {"pk": "extra", "qty": 2, "note": None}  # the extra attribute dropped
     log = worker.worker_log()
     assert all(f'{{"pk":{{"S":"{pk}"}}}}' in log for pk in set(USER_ITEMS) - kept)
+
+
+@pytest.mark.parametrize("fmt", ["JSON_SR", "PROTOBUF"])
+def test_auto_infer_in_the_other_registry_formats(worker: Stack, unique: str, fmt: str) -> None:
+    ddb = worker.dynamodb()
+    table = f"typed-{unique}"
+    create_table(ddb, table, [("pk", "S")])
+    ddb.put_item(TableName=table, Item=ITEMS[0])
+    registry = Registry(worker.schema_registry_url)
+    prefix = f"f{unique}"
+    topic = f"{prefix}.{table}"
+    worker.create_connector(prefix, typed_config(worker, table, fmt, prefix, **{
+        "document.schema.source": "auto_infer"}))
+    try:
+        wait_until(lambda: worker.topic_size(topic) >= 1, 120, "the snapshot record")
+    finally:
+        worker.delete_connector(prefix)
+    (record,) = worker.read_topic(topic, decode=lambda b: b)
+    document = registry.decode(fmt, record.value)[1]["after"]["document"]
+    assert (document["n"], document["big"], document["flag"], document["tags"]) == (3.5, 5e9, True, ["x"])
+    assert document[ds.field_name("first name")] == "Ada"
+    assert document["m"]["k"] == "v" and [e["q"] for e in document["l"]] == [1.0, 2.0]
+    assert document["blob"] in (b"\x00\xff", "AP8=")  # bytes, or base64 text in JSON
