@@ -110,7 +110,7 @@ def scan_segment(client: JsonClient, segment: SegmentPlan, buffer: RecordBuffer,
         group = Group(header, records, offsets.SEGMENT_DONE if last else None)
         if not buffer.put(group):
             return False
-        on_page(source.table.name, len(items))
+        on_page(source.table.name, len(records))  # records: a skipped item (errors.tolerance=all) is never acked
         return True
 
     try:
