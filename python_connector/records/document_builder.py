@@ -120,16 +120,21 @@ class DocumentBuilder:
         return envelope.change_records(kept, self._table.key, dumps=lambda item: docs[id(item)])
 
     def _converter(self, header: dict[str, Any], images: Sequence[envelope.Item]) -> Callable[[envelope.Item], bytes]:
-        """Grows the schema to hold ``images`` and returns how to write one against it."""
-        version = self._observe(images) if self._settings.user_schema is None else self._current
-        header["document"] = version.header
-        struct, dumps = version.struct, orjson.dumps
+        """How to write one of ``images`` against the table's schema (grown to hold them); sets the header's."""
+        dumps = orjson.dumps
         if self._settings.user_schema is not None:
-            lenient = self._settings.lenient
+            header["document"] = self._current.header
+            struct, lenient = self._current.struct, self._settings.lenient
             return lambda item: dumps(td.follow(struct, item, lenient))
-        if version.spills:
-            return lambda item: dumps(self._warn_spilled(struct, item))
-        return lambda item: dumps(td.document(struct, item))
+        version = self._current
+        try:  # the hot path: the schema already holds every image
+            written = {id(image): dumps(td.document(version.struct, image, spill=False)) for image in images}
+        except td.NeedsEvolution:  # a new attribute, or a value no field holds yet: grow the schema, write again
+            version = self._observe(images)
+            write = self._warn_spilled if version.spills else td.document
+            written = {id(image): dumps(write(version.struct, image)) for image in images}
+        header["document"] = version.header
+        return lambda item: written[id(item)]
 
     def _observe(self, images: Sequence[envelope.Item]) -> SchemaVersion:
         with self._lock:

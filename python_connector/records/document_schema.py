@@ -93,6 +93,8 @@ class Struct:
     fields: Mapping[str, Field] = field(default_factory=dict)
     overflow: bool = False  # has the OVERFLOW_FIELD
     doc: str | None = None
+    # How to convert items to this struct, made on first use (see typed_documents): not part of its value.
+    plans: dict[bool, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
 
 Type = Scalar | Array | Map | Struct

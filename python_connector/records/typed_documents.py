@@ -150,7 +150,7 @@ class Inference:
             f = struct.fields.get(attribute)
             # A value in a field of another (wider) type may still not fit it: 2**53 + 1 in a FLOAT64 field.
             if f is not None and f.type is not type_ and not isinstance(type_, ds.Struct) and not struct.overflow \
-                    and value_of(f.type, value) is UNFIT:
+                    and not fits(f.type, value):
                 struct = replace(struct, overflow=True)
         return struct
 
@@ -215,7 +215,43 @@ def struct_name(document_name: str, path: str) -> str:
 
 # --- conversion against a known schema (the hot path) --------------------------------------------------------
 
-def value_of(type_: ds.Type, value: DDBValue) -> Any:
+class NeedsEvolution(Exception):
+    """The schema does not hold this item yet (a new attribute, or a value its field cannot hold)."""
+
+
+# Scalars whose DynamoDB value is their JSON value as it is, by the one tag they take.
+_TAG_OF: Mapping[ds.Scalar, str] = {ds.STRING: "S", ds.BOOLEAN: "BOOL", ds.BYTES: "B", ds.NUMBER_STRING: "N"}
+Converter = Callable[[DDBValue], Any]
+
+
+def _converter(type_: ds.Type, spill: bool) -> Converter:
+    """How a value becomes the JSON value of a field of ``type_`` (UNFIT when it cannot), made once per field."""
+    if isinstance(type_, ds.Scalar):
+        tag = _TAG_OF.get(type_)
+        if tag is not None:
+            return lambda v: v.get(tag, UNFIT)
+
+        def number(v: DDBValue) -> Any:
+            n = v.get("N")
+            return UNFIT if n is None else number_value(n, type_)
+        return number
+    if isinstance(type_, ds.Struct):
+        def struct(v: DDBValue) -> Any:
+            m = v.get("M")
+            return UNFIT if m is None else document(type_, m, spill)
+        return struct
+    return lambda v: value_of(type_, v, spill)
+
+
+def _plan(struct: ds.Struct, spill: bool) -> Mapping[str, tuple[str, Converter]]:
+    """attribute -> (field name, converter), built once per struct (a struct never changes) and mode."""
+    plan = struct.plans.get(spill)
+    if plan is None:
+        plan = struct.plans[spill] = {a: (f.name, _converter(f.type, spill)) for a, f in struct.fields.items()}
+    return plan
+
+
+def value_of(type_: ds.Type, value: DDBValue, spill: bool = True) -> Any:
     """A DynamoDB value as the JSON value of a field of ``type_``, or UNFIT."""
     (tag, inner), = value.items()
     if tag == "NULL":
@@ -225,11 +261,11 @@ def value_of(type_: ds.Type, value: DDBValue) -> Any:
             return number_value(inner, type_)
         return inner if _PLAIN.get(tag) == type_ else UNFIT
     if isinstance(type_, ds.Struct):
-        return document(type_, inner) if tag == "M" else UNFIT
+        return document(type_, inner, spill) if tag == "M" else UNFIT
     if not isinstance(type_, ds.Array) or tag not in ("L", "SS", "NS", "BS"):
         return UNFIT
     if tag == "L":
-        out = [value_of(type_.items, v) for v in inner]
+        out = [value_of(type_.items, v, spill) for v in inner]
     elif tag == "NS":
         out = [number_value(n, type_.items) if isinstance(type_.items, ds.Scalar) else UNFIT for n in inner]
     else:
@@ -237,27 +273,38 @@ def value_of(type_: ds.Type, value: DDBValue) -> Any:
     return UNFIT if any(v is UNFIT or v is None for v in out) else out
 
 
-def document(struct: ds.Struct, item: Mapping[str, DDBValue]) -> dict[str, Any]:
-    """An item as the JSON object of ``struct`` (which must already hold it: see Inference.observe)."""
+def document(struct: ds.Struct, item: Mapping[str, DDBValue], spill: bool = True) -> dict[str, Any]:
+    """An item as the JSON object of ``struct``. A value the struct has no field for, or whose field cannot hold
+    it, goes to the overflow when ``spill`` (the struct must have one: see Inference.observe); otherwise, and
+    without an overflow field, raises NeedsEvolution."""
     out: dict[str, Any] = {}
     overflow: dict[str, DDBValue] | None = None
-    fields = struct.fields
+    plan = _plan(struct, spill)
     for attribute, value in item.items():
-        f = fields.get(attribute)
-        converted = UNFIT if f is None else value_of(f.type, value)
-        if converted is UNFIT:
-            if "NULL" in value:
-                continue
+        planned = plan.get(attribute)
+        converted = UNFIT if planned is None else planned[1](value)
+        if converted is not UNFIT:
+            out[planned[0]] = converted  # type: ignore[index]
+        elif "NULL" in value:
+            if planned is not None:
+                out[planned[0]] = None
+        elif spill and struct.overflow:
             if overflow is None:
                 overflow = {}
             overflow[attribute] = value
         else:
-            out[f.name] = converted  # type: ignore[union-attr]
+            raise NeedsEvolution(attribute)
     if overflow is not None:
-        if not struct.overflow:
-            raise ValueError(f"{struct.name} has no overflow field for {sorted(overflow)}")  # observe() was skipped
         out[ds.OVERFLOW_FIELD] = orjson.dumps(overflow).decode()
     return out
+
+
+def fits(type_: ds.Type, value: DDBValue) -> bool:
+    """Whether a field of ``type_`` holds the value (what its nested structs cannot hold spills into theirs)."""
+    try:
+        return value_of(type_, value) is not UNFIT
+    except NeedsEvolution:
+        return False
 
 
 def overflowed(struct: ds.Struct, item: Mapping[str, DDBValue], path: str = "") -> list[str]:
@@ -268,7 +315,7 @@ def overflowed(struct: ds.Struct, item: Mapping[str, DDBValue], path: str = "") 
         where = f"{path}.{attribute}" if path else attribute
         if f is not None and isinstance(f.type, ds.Struct) and "M" in value:
             out += overflowed(f.type, value["M"], where)
-        elif "NULL" not in value and (f is None or value_of(f.type, value) is UNFIT):
+        elif "NULL" not in value and (f is None or not fits(f.type, value)):
             out.append(where)
     return out
 
