@@ -173,3 +173,14 @@ def test_the_skipped_metric_is_described_so_the_metrics_endpoint_can_render_it()
     registry = Registry()
     registry.add(SKIPPED_METRIC, 1, table="orders")
     assert SKIPPED_METRIC in DESCRIPTIONS and f'{SKIPPED_METRIC}{{table="orders"}} 1' in registry.render()
+
+
+def test_a_page_the_schema_already_holds_is_written_without_inferring_again(monkeypatch):
+    builder = auto()
+    builder.snapshot({}, [item("a", n={"N": "1"}, m={"M": {"k": {"S": "v"}}})], 5)
+    observed = []
+    monkeypatch.setattr(builder._inference, "observe", lambda *args: observed.append(args))
+    header: dict = {}
+    records = builder.snapshot(header, [item("b", n={"N": "2"}, m={"M": {"k": {"S": "w"}}})], 5)
+    assert observed == [] and header["document"]["version"] == 2
+    assert documents(records) == [(None, {"pk": "b", "n": 2.0, "m": {"k": "w"}})]

@@ -144,3 +144,16 @@ def test_whole_numbers_within_bounds(text, bounds, expected):
 ])
 def test_a_double_holds_a_number_exactly_or_not_at_all(text, exact):
     assert (td.as_double(text) is not None) == exact
+
+
+@pytest.mark.parametrize("item", [
+    {"new": {"S": "x"}},  # an attribute the schema has no field for
+    {"a": {"N": "1"}},  # a value its field cannot hold
+    {"m": {"M": {"new": {"S": "x"}}}},  # the same, nested
+])
+def test_without_spilling_a_value_the_schema_does_not_hold_asks_for_evolution(item):
+    struct = infer([{"a": {"S": "x"}, "m": {"M": {"k": {"S": "v"}}}}])
+    with pytest.raises(td.NeedsEvolution):
+        td.document(struct, item, spill=False)
+    assert td.document(struct, {"a": {"S": "y"}, "m": {"M": {"k": {"NULL": True}}}}, spill=False) == {
+        "a": "y", "m": {"k": None}}
