@@ -15,6 +15,7 @@ Field names are already mapped to names every format accepts; ``doc`` keeps the 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 from collections.abc import Mapping
@@ -224,5 +225,8 @@ class _AvroReader:
         type_, nullable = self.read(f["type"], namespace)
         if type_ is None:
             raise SchemaValueError(f"field {f['name']} of {record} is only ever null")
-        return Field(f["name"], f["name"], type_, optional=nullable, default=f.get("default"),
-                     has_default="default" in f, doc=f.get("doc"))
+        default = f.get("default")
+        if type_ == BYTES and isinstance(default, str):  # Avro writes a bytes default as code points 0-255
+            default = base64.b64encode(default.encode("latin-1")).decode()
+        return Field(f["name"], f["name"], type_, optional=nullable, default=default, has_default="default" in f,
+                     doc=f.get("doc"))

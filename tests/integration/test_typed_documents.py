@@ -301,3 +301,20 @@ def test_auto_infer_in_the_other_registry_formats(worker: Stack, unique: str, fm
     assert document[ds.field_name("first name")] == "Ada"
     assert document["m"]["k"] == "v" and [e["q"] for e in document["l"]] == [1.0, 2.0]
     assert document["blob"] in (b"\x00\xff", "AP8=")  # bytes, or base64 text in JSON
+
+
+def test_connect_validation_reports_the_typed_document_properties(worker: Stack) -> None:
+    def errors(**settings: str) -> dict[str, list[str]]:
+        config = {**worker.connector_config("orders"), "name": "v", **settings}
+        r = requests.put(f"{worker.connect_url}/connector-plugins/DynamoDbCdcSource/config/validate", json=config,
+                         timeout=30)
+        return {c["value"]["name"]: c["value"]["errors"] for c in r.json()["configs"] if c["value"]["errors"]}
+
+    assert "document.schema.value is required" in errors(**{"document.content.format": "schema"})[
+        "document.schema.value"][0]
+    assert "must be one of double, long, string, auto" in errors(**{"decimal.handling.mode": "float"})[
+        "decimal.handling.mode"][0]
+    assert errors(**{"document.content.format": "schema", "document.schema.source": "auto_infer"}) == {}
+    definitions = requests.get(f"{worker.connect_url}/connector-plugins/DynamoDbCdcSource/config", timeout=30).json()
+    defaults = {d["name"]: d["default_value"] for d in definitions}
+    assert (defaults["document.content.format"], defaults["decimal.handling.mode"]) == ("json_string", "double")

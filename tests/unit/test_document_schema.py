@@ -92,3 +92,9 @@ def test_a_user_provided_avro_record_schema_becomes_a_struct():
 def test_what_is_not_an_avro_record_schema_is_refused_saying_why(text, says):
     with pytest.raises(ds.SchemaValueError, match=says):
         ds.parse_avro_record(text)
+
+
+def test_a_bytes_default_is_read_as_avro_writes_it_and_kept_as_base64():
+    struct = ds.parse_avro_record('{"type":"record","name":"R","fields":[{"name":"b","type":"bytes",'
+                                  '"default":"\\u0000\\u00ff"}]}')
+    assert struct.fields["b"].default == "AP8="
