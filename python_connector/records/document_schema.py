@@ -6,11 +6,13 @@ Pure and immutable: a :class:`Struct` never changes, inference builds a new one 
 ``Schema`` (``RecordBatchDecoder``) is, recursively::
 
     {"type": "struct", "name": "io.confluent.connect.dynamodb.orders.Document", "optional": true,
-     "fields": [{"name": "_ddbx_first_name_0c1f5e2a9b3d", "doc": "first name", "schema": {...}}, ...]}
+     "fields": [{"name": "_ddbx_first_name_1b836d86806e", "doc": "first name", "tag": 13675484,
+                 "schema": {...}}, ...]}
     {"type": "array", "optional": true, "items": {...}}     {"type": "map", "optional": true, "values": {...}}
     {"type": "string" | "int32" | "int64" | "float32" | "float64" | "boolean" | "bytes", "optional": true}
 
-Field names are already mapped to names every format accepts; ``doc`` keeps the attribute's own name.
+Field names are already mapped to names every format accepts; ``doc`` keeps the attribute's own name; ``tag``
+is the field's Protobuf number (see protobuf_tags).
 """
 
 from __future__ import annotations
@@ -36,6 +38,25 @@ ESCAPED_PREFIX = "_ddbx_"
 # Where a struct keeps, as DynamoDB JSON, the attributes whose value its fields cannot hold.
 OVERFLOW_FIELD = "_ddb_overflow"
 _NOT_IDENTIFIER = re.compile(r"[^A-Za-z0-9_]")
+# Protobuf numbers a field by its tag, not its name: a field's position would change as attributes are added in
+# canonical order, so its tag comes from its name instead (in [1, 2**29 - 1], outside 19000-19999, which Protobuf
+# reserves), the same on every task; of two names with one tag (1 in ~10**7 for 100 fields) the later in order
+# takes the next free one. The converters read it from this Connect schema parameter.
+MAX_TAG = 2**29 - 1
+RESERVED_TAGS = range(19000, 20000)
+
+
+def protobuf_tags(names: list[str]) -> dict[str, int]:
+    """The Protobuf tag of each field name of a struct."""
+    tags: dict[str, int] = {}
+    used: set[int] = set()
+    for name in sorted(names):
+        tag = int.from_bytes(hashlib.sha256(name.encode()).digest()[:4], "big") % MAX_TAG + 1
+        while tag in used or tag in RESERVED_TAGS:
+            tag = tag % MAX_TAG + 1
+        used.add(tag)
+        tags[name] = tag
+    return tags
 
 
 def field_name(attribute: str, hash_chars: int = 12) -> str:
@@ -119,6 +140,9 @@ def describe(type_: Type, optional: bool = True) -> dict[str, Any]:
     if type_.overflow:
         fields.append({"name": OVERFLOW_FIELD, "doc": "Attributes that do not fit their field, as DynamoDB JSON",
                        "schema": describe(STRING)})
+    tags = protobuf_tags([f["name"] for f in fields])
+    for f in fields:
+        f["tag"] = tags[f["name"]]
     out: dict[str, Any] = {"type": "struct", "name": type_.name, "optional": optional, "fields": fields}
     if type_.doc:
         out["doc"] = type_.doc

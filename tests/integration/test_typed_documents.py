@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import fastavro
 import orjson
@@ -318,3 +319,41 @@ def test_connect_validation_reports_the_typed_document_properties(worker: Stack)
     definitions = requests.get(f"{worker.connect_url}/connector-plugins/DynamoDbCdcSource/config", timeout=30).json()
     defaults = {d["name"]: d["default_value"] for d in definitions}
     assert (defaults["document.content.format"], defaults["decimal.handling.mode"]) == ("json_string", "double")
+
+
+def subject_tree(registry: Registry, subject: str) -> list[str]:
+    """A subject and, recursively, the subjects of the schemas its latest version references."""
+    references = registry.latest(subject).get("references") or []
+    return [subject, *(s for r in references for s in subject_tree(registry, r["subject"]))]
+
+
+def test_protobuf_keeps_field_numbers_as_attributes_are_added_under_a_backward_rule(worker: Stack, unique: str) -> None:
+    ddb = worker.dynamodb()
+    table = f"pbevolve-{unique}"
+    create_table(ddb, table, [("pk", "S")], stream_view="NEW_AND_OLD_IMAGES")
+    ddb.put_item(TableName=table, Item={"pk": {"S": "a"}, "x": {"S": "1"}})
+    registry = Registry(worker.schema_registry_url)
+    prefix = f"pb{unique}"
+    topic = f"{prefix}.{table}"
+    worker.create_connector(prefix, typed_config(worker, table, "PROTOBUF", prefix, **{
+        "document.schema.source": "auto_infer", "dynamodb.table.sync.mode": "SNAPSHOT_CDC"}))
+    try:
+        wait_until(lambda: worker.topic_size(topic) >= 1, 120, "the snapshot record")
+        for subject in subject_tree(registry, f"{topic}-value"):  # the Document is a file (subject) of its own
+            r = requests.put(f"{worker.schema_registry_url}/config/{quote(subject, safe='')}",
+                             json={"compatibility": "BACKWARD"}, timeout=30)
+            assert r.status_code == 200, r.text
+        # "added" sorts before the other fields: by position they would all move
+        ddb.put_item(TableName=table, Item={"pk": {"S": "b"}, "x": {"S": "2"}, "added": {"BOOL": True}})
+
+        def documents() -> dict[str, Any]:
+            values = [registry.decode("PROTOBUF", r.value)[1] for r in worker.read_topic(topic, decode=lambda b: b)
+                      if r.value is not None]
+            return by_pk([v["after"]["document"] for v in values])
+
+        found = wait_until(lambda: "b" in (d := documents()) and d, 120, "the change with the new attribute")
+        assert worker.status(prefix)["tasks"][0]["state"] == "RUNNING"
+    finally:
+        worker.delete_connector(prefix)
+    assert found["a"]["x"] == "1" and found["b"]["x"] == "2" and found["b"]["added"] is True
+    assert len(registry.get(f"/subjects/{topic}-value/versions")) >= 2

@@ -47,6 +47,8 @@ def test_a_description_lists_fields_with_their_attribute_name_as_doc_and_the_ove
     described = ds.describe(struct)
     assert [f["name"] for f in described["fields"]] == ["_ddbx_first_name_1", "m", "l", ds.OVERFLOW_FIELD]
     assert described["fields"][0] == {"name": "_ddbx_first_name_1", "doc": "first name",
+                                      "tag": ds.protobuf_tags([f["name"] for f in described["fields"]])[
+                                          "_ddbx_first_name_1"],
                                       "schema": {"type": "string", "optional": True}}
     assert described["fields"][1]["schema"]["name"] == "d_m_1"
     assert described["fields"][2]["schema"] == {"type": "array", "optional": False,
@@ -98,3 +100,31 @@ def test_a_bytes_default_is_read_as_avro_writes_it_and_kept_as_base64():
     struct = ds.parse_avro_record('{"type":"record","name":"R","fields":[{"name":"b","type":"bytes",'
                                   '"default":"\\u0000\\u00ff"}]}')
     assert struct.fields["b"].default == "AP8="
+
+
+def test_protobuf_tags_come_from_names_so_adding_a_field_changes_no_other_tag():
+    names = ["pk", "x", "_ddbx_first_name_1b836d86806e", ds.OVERFLOW_FIELD]
+    tags = ds.protobuf_tags(names)
+    assert len(set(tags.values())) == len(names)
+    assert all(1 <= t <= ds.MAX_TAG and t not in ds.RESERVED_TAGS for t in tags.values())
+    grown = ds.protobuf_tags(["added", *names])
+    assert {n: grown[n] for n in names} == tags
+    assert ds.protobuf_tags(list(reversed(names))) == tags
+
+
+def test_of_two_names_with_one_tag_the_later_in_order_takes_the_next_free_one(monkeypatch):
+    class Same:
+        def __init__(self, _: bytes):
+            pass
+
+        def digest(self) -> bytes:
+            return (18999).to_bytes(4, "big")  # 18999 % MAX_TAG + 1 = 19000: reserved, so 20000 and on
+
+    monkeypatch.setattr(ds.hashlib, "sha256", Same)
+    assert ds.protobuf_tags(["b", "a"]) == {"a": 20000, "b": 20001}
+
+
+def test_each_described_field_carries_its_protobuf_tag():
+    struct = ds.Struct("d", {"a": ds.Field("a", "a", ds.STRING)}, overflow=True)
+    fields = ds.describe(struct)["fields"]
+    assert {f["name"]: f["tag"] for f in fields} == ds.protobuf_tags(["a", ds.OVERFLOW_FIELD])

@@ -91,6 +91,30 @@ class TypedDocumentFormatsTest {
         assertEquals(1.5, doc.getField(dd.findFieldByName("n")));
     }
 
+    @Test
+    void protobufNumbersFieldsByTheirTagSoAnAddedFieldRenumbersNothing() throws Exception {
+        Schema before = SchemaBuilder.struct().name("t.D")
+                .field("b", tagged(SchemaBuilder.string(), 505669656)).field("c", tagged(SchemaBuilder.bool(), 7))
+                .build();
+        Schema after = SchemaBuilder.struct().name("t.D").field("a", tagged(SchemaBuilder.int64(), 177701145))
+                .field("b", tagged(SchemaBuilder.string(), 505669656)).field("c", tagged(SchemaBuilder.bool(), 7))
+                .build();
+        for (Schema s : List.of(before, after)) {
+            Descriptors.Descriptor d = build(new ProtobufSchemas().root(s)).getMessageTypes().get(0);
+            assertEquals(505669656, d.findFieldByName("b").getNumber());
+            assertEquals(7, d.findFieldByName("c").getNumber());
+            Struct value = new Struct(s).put("b", "x").put("c", true);
+            DynamicMessage read = DynamicMessage.parseFrom(d, new ProtobufFormat().describe(s).serializer()
+                    .serialize(value));
+            assertEquals("x", read.getField(d.findFieldByName("b")));
+            assertEquals(true, read.getField(d.findFieldByName("c")));
+        }
+    }
+
+    private static Schema tagged(SchemaBuilder builder, int tag) {
+        return builder.optional().parameter(ProtobufSchemas.TAG_PARAMETER, String.valueOf(tag)).build();
+    }
+
     private static Descriptors.FileDescriptor build(ProtobufSchemas.ProtoFile file) throws Exception {
         Descriptors.FileDescriptor[] imports = new Descriptors.FileDescriptor[file.imports().size()];
         for (int i = 0; i < imports.length; i++) {

@@ -24,6 +24,8 @@ import org.apache.kafka.connect.errors.ConnectException;
  */
 final class TypedDocuments {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** A field's Protobuf number, which the converters use instead of its position (stable as fields are added). */
+    static final String PROTOBUF_TAG = "io.ddbcdc.protobuf.tag";
 
     private TypedDocuments() {
     }
@@ -31,13 +33,18 @@ final class TypedDocuments {
     /** The Connect schema of a description: {"type", "optional", and "fields" / "items" / "values"}. */
     @SuppressWarnings("unchecked")
     static Schema schema(Map<String, Object> description, String doc) {
+        return schema(description, doc, null);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Schema schema(Map<String, Object> description, String doc, Object tag) {
         String type = (String) description.get("type");
         SchemaBuilder builder = switch (type) {
             case "struct" -> {
                 SchemaBuilder struct = SchemaBuilder.struct().name((String) description.get("name"));
                 for (Map<String, Object> field : (List<Map<String, Object>>) description.get("fields")) {
-                    struct.field((String) field.get("name"),
-                            schema((Map<String, Object>) field.get("schema"), (String) field.get("doc")));
+                    struct.field((String) field.get("name"), schema((Map<String, Object>) field.get("schema"),
+                            (String) field.get("doc"), field.get("tag")));
                 }
                 yield struct;
             }
@@ -55,6 +62,9 @@ final class TypedDocuments {
         };
         if (Boolean.TRUE.equals(description.get("optional"))) {
             builder.optional();
+        }
+        if (tag != null) {
+            builder.parameter(PROTOBUF_TAG, String.valueOf(tag));
         }
         if (doc != null) {
             builder.doc(doc);

@@ -19,7 +19,8 @@ class TypedDocumentsTest {
     // What python_connector/records/document_schema.describe writes for a document with every kind of field.
     private static final String DESCRIPTION = """
             {"type": "struct", "name": "io.confluent.connect.dynamodb.t.Document", "optional": true, "fields": [
-             {"name": "_ddbx_first_name_1b836d86806e", "doc": "first name", "schema": {"type": "string", "optional": true}},
+             {"name": "_ddbx_first_name_1b836d86806e", "doc": "first name", "tag": 13675484,
+              "schema": {"type": "string", "optional": true}},
              {"name": "b", "doc": "b", "schema": {"type": "bytes", "optional": true}},
              {"name": "big", "doc": "big", "schema": {"type": "int64", "optional": true}},
              {"name": "flag", "doc": "flag", "schema": {"type": "boolean", "optional": true}},
@@ -43,6 +44,8 @@ class TypedDocumentsTest {
         assertEquals("io.confluent.connect.dynamodb.t.Document", s.name());
         assertTrue(s.isOptional());
         assertEquals("first name", s.field("_ddbx_first_name_1b836d86806e").schema().doc());
+        assertEquals("13675484",
+                s.field("_ddbx_first_name_1b836d86806e").schema().parameters().get(TypedDocuments.PROTOBUF_TAG));
         assertEquals(Schema.Type.STRUCT, s.field("m").schema().type());
         assertEquals("io.confluent.connect.dynamodb.t.Document_m_1", s.field("m").schema().name());
         assertEquals(Schema.Type.ARRAY, s.field("tags").schema().type());
