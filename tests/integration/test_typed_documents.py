@@ -327,15 +327,18 @@ def subject_tree(registry: Registry, subject: str) -> list[str]:
     return [subject, *(s for r in references for s in subject_tree(registry, r["subject"]))]
 
 
-def test_protobuf_keeps_field_numbers_as_attributes_are_added_under_a_backward_rule(worker: Stack, unique: str) -> None:
+@pytest.mark.parametrize("fmt", ["PROTOBUF", "JSON_SR"])
+def test_a_new_attribute_is_accepted_under_a_backward_rule_in_the_other_formats(worker: Stack, unique: str,
+                                                                                fmt: str) -> None:
+    """PROTOBUF: field numbers stay (they come from names); JSON_SR: an optional property is added."""
     ddb = worker.dynamodb()
-    table = f"pbevolve-{unique}"
+    table = f"evolve{fmt.lower()}-{unique}"
     create_table(ddb, table, [("pk", "S")], stream_view="NEW_AND_OLD_IMAGES")
     ddb.put_item(TableName=table, Item={"pk": {"S": "a"}, "x": {"S": "1"}})
     registry = Registry(worker.schema_registry_url)
-    prefix = f"pb{unique}"
+    prefix = f"ev{fmt.lower()}{unique}"
     topic = f"{prefix}.{table}"
-    worker.create_connector(prefix, typed_config(worker, table, "PROTOBUF", prefix, **{
+    worker.create_connector(prefix, typed_config(worker, table, fmt, prefix, **{
         "document.schema.source": "auto_infer", "dynamodb.table.sync.mode": "SNAPSHOT_CDC"}))
     try:
         wait_until(lambda: worker.topic_size(topic) >= 1, 120, "the snapshot record")
@@ -347,7 +350,7 @@ def test_protobuf_keeps_field_numbers_as_attributes_are_added_under_a_backward_r
         ddb.put_item(TableName=table, Item={"pk": {"S": "b"}, "x": {"S": "2"}, "added": {"BOOL": True}})
 
         def documents() -> dict[str, Any]:
-            values = [registry.decode("PROTOBUF", r.value)[1] for r in worker.read_topic(topic, decode=lambda b: b)
+            values = [registry.decode(fmt, r.value)[1] for r in worker.read_topic(topic, decode=lambda b: b)
                       if r.value is not None]
             return by_pk([v["after"]["document"] for v in values])
 
