@@ -20,6 +20,7 @@ the optional ``_ddb_overflow`` string of the struct that holds it; the field sta
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
@@ -30,6 +31,8 @@ import orjson
 from python_connector.records import document_schema as ds
 
 DDBValue = Mapping[str, Any]  # {"S": "x"}, {"N": "1"}, {"M": {...}}, ...
+ELEMENTS = None  # in a Path: the elements of a list
+Path = tuple[str | None, ...]  # attribute names from the document down to a value
 MODES = ("double", "long", "string", "auto")
 INT32_RANGE = (-(2**31), 2**31 - 1)
 INT64_RANGE = (-(2**63), 2**63 - 1)
@@ -140,10 +143,10 @@ class Inference:
         self._mode = mode
         self._document_name = document_name
 
-    def observe(self, struct: ds.Struct, item: Mapping[str, DDBValue], path: str = "") -> ds.Struct:
+    def observe(self, struct: ds.Struct, item: Mapping[str, DDBValue], path: Path = ()) -> ds.Struct:
         """``struct`` grown to hold ``item``; the very same object when it already does (cheap to compare)."""
         for attribute, value in item.items():
-            type_ = self.infer(value, f"{path}/{attribute}", struct.fields.get(attribute))
+            type_ = self.infer(value, (*path, attribute), struct.fields.get(attribute))
             if type_ is None:
                 continue
             struct = add_attribute(struct, attribute, type_)
@@ -154,7 +157,7 @@ class Inference:
                 struct = replace(struct, overflow=True)
         return struct
 
-    def infer(self, value: DDBValue, path: str, known: ds.Field | None = None) -> ds.Type | Unfit | None:
+    def infer(self, value: DDBValue, path: Path, known: ds.Field | None = None) -> ds.Type | Unfit | None:
         """The type of one value (None for NULL, which says nothing); ``known`` lets a nested struct grow."""
         (tag, inner), = value.items()
         if tag in _PLAIN:
@@ -168,14 +171,14 @@ class Inference:
             return self.observe(base, inner, path)
         if tag == "L":
             base_items = known.type.items if known is not None and isinstance(known.type, ds.Array) else None
-            return self._list(inner, f"{path}[]", base_items)
+            return self._list(inner, (*path, ELEMENTS), base_items)
         return None  # NULL
 
-    def struct(self, path: str) -> ds.Struct:
+    def struct(self, path: Path) -> ds.Struct:
         """An empty struct for the M at ``path``, named uniquely and stably by that path."""
         return ds.Struct(struct_name(self._document_name, path))
 
-    def _list(self, values: list[DDBValue], path: str, known_items: ds.Type | None) -> ds.Type | Unfit:
+    def _list(self, values: list[DDBValue], path: Path, known_items: ds.Type | None) -> ds.Type | Unfit:
         if not values:
             return ds.Array(known_items) if known_items is not None else UNFIT
         types: list[ds.Type | Unfit] = []
@@ -205,12 +208,13 @@ _PLAIN: Mapping[str, ds.Type] = {"S": ds.STRING, "BOOL": ds.BOOLEAN, "B": ds.BYT
                                   "BS": ds.Array(ds.BYTES)}
 
 
-def struct_name(document_name: str, path: str) -> str:
-    """A nested struct's name: the document's, then its path in mapped names (Avro resolves records by name, so
-    the name must not depend on what else the document holds)."""
-    parts = [ds.field_name(p.removesuffix("[]")) + ("_items" if p.endswith("[]") else "")
-             for p in path.strip("/").split("/")]
-    return f"{document_name}_{'_'.join(parts)}_{len(parts)}"
+def struct_name(document_name: str, path: Path) -> str:
+    """A nested struct's name: the document's, its path in mapped names (for people; at most 60 characters), and
+    a hash of the exact path (so two paths never share a name, which Avro and Protobuf refuse). Avro resolves
+    records by name, so the name depends on nothing but the path."""
+    readable = "_".join("items" if p is ELEMENTS else ds.field_name(p) for p in path)[:60]
+    exact = "\0".join("\1" if p is ELEMENTS else p for p in path)
+    return f"{document_name}_{readable}_{hashlib.sha256(exact.encode()).hexdigest()[:10]}"
 
 
 # --- conversion against a known schema (the hot path) --------------------------------------------------------

@@ -51,8 +51,8 @@ def test_a_nested_map_becomes_a_struct_named_by_its_path_inferred_recursively():
     item = {"m": {"M": {"x": {"N": "1"}, "inner": {"M": {"y": {"S": "z"}}}}}}
     struct = infer([item], "long")
     m = field_type(struct, "m")
-    assert isinstance(m, ds.Struct) and m.name == f"{DOC}_m_1"
-    assert field_type(m, "inner").name == f"{DOC}_m_inner_2"
+    assert isinstance(m, ds.Struct) and m.name == td.struct_name(DOC, ("m",)) and m.name.startswith(f"{DOC}_m_")
+    assert field_type(m, "inner").name == td.struct_name(DOC, ("m", "inner"))
     assert td.document(struct, item) == {"m": {"x": 1, "inner": {"y": "z"}}}
 
 
@@ -157,3 +157,17 @@ def test_without_spilling_a_value_the_schema_does_not_hold_asks_for_evolution(it
         td.document(struct, item, spill=False)
     assert td.document(struct, {"a": {"S": "y"}, "m": {"M": {"k": {"NULL": True}}}}, spill=False) == {
         "a": "y", "m": {"k": None}}
+
+
+def test_nested_struct_names_are_distinct_for_distinct_paths_even_where_their_readable_part_is_not():
+    paths = [("a_b", "c"), ("a", "b_c"), ("a/b",), ("a", "b"), ("l", td.ELEMENTS), ("l", "items"), ("x" * 80,),
+             ("x" * 80 + "y",)]
+    names = [td.struct_name(DOC, p) for p in paths]
+    assert len(set(names)) == len(paths)
+    assert all(n == td.struct_name(DOC, p) for n, p in zip(names, paths, strict=True))  # stable
+
+
+def test_a_top_level_attribute_named_like_a_nested_path_gets_a_struct_of_another_name():
+    struct = infer([{"a": {"M": {"b": {"M": {"x": {"S": "1"}}}}}, "a/b": {"M": {"y": {"S": "2"}}}}])
+    nested = field_type(field_type(struct, "a"), "b")
+    assert nested.name != field_type(struct, "a/b").name
