@@ -33,7 +33,6 @@ from python_connector.records import document_schema as ds
 DDBValue = Mapping[str, Any]  # {"S": "x"}, {"N": "1"}, {"M": {...}}, ...
 ELEMENTS = None  # in a Path: the elements of a list
 Path = tuple[str | None, ...]  # attribute names from the document down to a value
-MODES = ("double", "long", "string", "auto")
 INT32_RANGE = (-(2**31), 2**31 - 1)
 INT64_RANGE = (-(2**63), 2**63 - 1)
 _NUMERIC_RANK = {ds.INT32: 0, ds.INT64: 1, ds.FLOAT64: 2}
@@ -319,6 +318,10 @@ def overflowed(struct: ds.Struct, item: Mapping[str, DDBValue], path: str = "") 
         where = f"{path}.{attribute}" if path else attribute
         if f is not None and isinstance(f.type, ds.Struct) and "M" in value:
             out += overflowed(f.type, value["M"], where)
+        elif f is not None and isinstance(f.type, ds.Array) and isinstance(f.type.items, ds.Struct) and "L" in value \
+                and fits(f.type, value):
+            for element in value["L"]:
+                out += overflowed(f.type.items, element["M"], f"{where}[]")
         elif "NULL" not in value and (f is None or not fits(f.type, value)):
             out.append(where)
     return out
@@ -391,5 +394,3 @@ def _type_name(type_: ds.Type) -> str:
 def _join(path: str, attribute: str) -> str:
     return f"{path}.{attribute}" if path else attribute
 
-
-Convert = Callable[[Mapping[str, DDBValue]], dict[str, Any]]

@@ -171,3 +171,8 @@ def test_a_top_level_attribute_named_like_a_nested_path_gets_a_struct_of_another
     struct = infer([{"a": {"M": {"b": {"M": {"x": {"S": "1"}}}}}, "a/b": {"M": {"y": {"S": "2"}}}}])
     nested = field_type(field_type(struct, "a"), "b")
     assert nested.name != field_type(struct, "a/b").name
+
+
+def test_what_spills_inside_the_maps_of_a_list_is_found_for_the_warning():
+    struct = infer([{"l": {"L": [{"M": {"x": {"S": "a"}}}]}}, {"l": {"L": [{"M": {"x": {"N": "1"}}}]}}])
+    assert td.overflowed(struct, {"l": {"L": [{"M": {"x": {"N": "1"}}}, {"M": {"x": {"S": "b"}}}]}}) == ["l[].x"]
