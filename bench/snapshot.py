@@ -16,8 +16,8 @@ For (c) and (r) the worker's CPU per record in the steady state (25% to 85% of t
 by kind of thread (bench/cpu.py), and `RESULT snapshot-cpu ratio=<(r) µs / (c) µs>` ends the run: 1.0 means our
 connector costs a worker core no more than any Connect source writing the same records.
 
-Run: `make bench-snapshot` (or `python bench/snapshot.py --items 150000`). Tables and topics are
-deleted at the end; nothing else to reset.
+Run: `make bench-snapshot` (or `python bench/snapshot.py --items 150000`; add `--document schema` for typed
+documents). Tables and topics are deleted at the end; nothing else to reset.
 """
 
 from __future__ import annotations
@@ -117,6 +117,13 @@ def output_converters(fmt: str, registry_url: str) -> dict[str, str]:
     """The converters a Cloud config with this output.data.format and output.data.key.format is translated to."""
     cloud = {"name": "bench", "output.data.format": fmt, "output.data.key.format": fmt}
     return {k: v for k, v in translate(cloud, registry_url)["config"].items() if ".converter" in k}
+
+
+def document_settings(content_format: str) -> dict[str, str]:
+    """The connector settings of a --document choice (none for the default json_string)."""
+    if content_format == "json_string":
+        return {}
+    return {"document.content.format": content_format, "document.schema.source": "auto_infer"}
 
 
 def routed(suffix: str) -> dict[str, str]:
@@ -258,9 +265,13 @@ def main() -> None:
     parser.add_argument("--format", choices=(*formats.CONVERTERS, "WORKER"), default=DEFAULT_FORMAT,
                         help="output.data.format (and key format) as `ddb-cdc translate` maps it, default the "
                              "documented one; WORKER: the stack worker's JsonConverter, which embeds the schema")
+    parser.add_argument("--document", choices=("json_string", "schema"), default="json_string",
+                        help="document.content.format; schema: typed documents with document.schema.source=auto_infer "
+                             "(decimal.handling.mode=double), which infers each page's schema and converts its items")
     args = parser.parse_args()
     stack = running_stack()
     converters = {} if args.format == "WORKER" else output_converters(args.format, stack.schema_registry_url)
+    converters.update(document_settings(args.document))
     ddb = stack.dynamodb()
     run = uuid.uuid4().hex[:6]
     tables = [f"bench_{run}_{i}" for i in range(3)]

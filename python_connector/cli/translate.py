@@ -12,6 +12,9 @@ self-managed worker the worker owns the Kafka connection and converters do the f
   JsonConverter without schemas for JSON);
 - ``topic.creation.default.*`` get defaults for CDC topics, so no broker auto-creation is needed;
 - ``connector.class`` becomes our class.
+
+Everything else passes through as it is, since the engine implements it: e.g. the typed-document properties
+(``document.content.format``, ``document.schema.*``, ``decimal.handling.mode``).
 """
 
 from __future__ import annotations

@@ -25,6 +25,10 @@ SYNC_MODES = ("SNAPSHOT", "CDC", "SNAPSHOT_CDC")
 DISCOVERY_MODES = ("INCLUDELIST", "TAG")
 FORMATS = ("AVRO", "JSON_SR", "PROTOBUF", "JSON")
 STREAM_POSITIONS = ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
+DOCUMENT_FORMATS = ("json_string", "schema")
+DOCUMENT_SOURCES = ("user_provided", "auto_infer")
+DOCUMENT_VALIDATIONS = ("strict", "lenient")
+DECIMAL_MODES = ("double", "long", "string", "auto")
 
 # Connect itself owns and validates these; they are in the table for documentation only.
 CONNECT_OWNED = frozenset({"name", "tasks.max"})
@@ -127,6 +131,27 @@ PROPERTIES: tuple[Property, ...] = (
     _p("output.data.key.format", "STRING", "AVRO", "HIGH", OUTPUT_GROUP, "Output key format",
        "The output Kafka record key format: AVRO, JSON_SR, PROTOBUF or JSON, written by the key converter (see "
        "output.data.format).", valid_values=FORMATS),
+    _p("document.content.format", "STRING", "json_string", "HIGH", OUTPUT_GROUP, "Document content format",
+       "What before.document and after.document hold. json_string: the item as a DynamoDB-JSON string. schema: a "
+       "typed struct with one field per attribute (see document.schema.source), so AVRO, JSON_SR and PROTOBUF carry "
+       "real columns; costs schema inference or checking per record.", valid_values=DOCUMENT_FORMATS),
+    _p("document.schema.source", "STRING", "user_provided", "MEDIUM", OUTPUT_GROUP, "Document schema source",
+       "With document.content.format=schema: user_provided checks each item against the Avro record schema in "
+       "document.schema.value; auto_infer infers the schema from the items read (a new attribute adds an optional "
+       "field, a BACKWARD compatible new version).", valid_values=DOCUMENT_SOURCES),
+    _p("document.schema.value", "STRING", None, "MEDIUM", OUTPUT_GROUP, "Document schema (Avro)",
+       "With document.schema.source=user_provided (required then): an Avro record schema as JSON text, e.g. "
+       '{"type":"record","name":"User","fields":[{"name":"id","type":"string"},'
+       '{"name":"name","type":["null","string"]}]}. A field that is not nullable and has no default is mandatory.'),
+    _p("document.schema.validation", "STRING", "strict", "MEDIUM", OUTPUT_GROUP, "Document schema validation",
+       "With user_provided: strict fails a record with an extra attribute, a missing mandatory field or a type "
+       "mismatch; lenient drops extra attributes and still fails the other two. A failing record fails the task, "
+       "unless errors.tolerance=all, which skips it (counted in ddbcdc_documents_skipped_total, logged with its "
+       "key).", valid_values=DOCUMENT_VALIDATIONS),
+    _p("decimal.handling.mode", "STRING", "double", "MEDIUM", OUTPUT_GROUP, "Decimal handling mode",
+       "With auto_infer, how a DynamoDB N maps: double (FLOAT64), long (INT64), string (STRING, the number exactly "
+       "as stored) or auto (INT32, INT64 or FLOAT64 by value, widening as values grow). A number the mode cannot "
+       "hold exactly goes, as DynamoDB JSON, to the struct's _ddb_overflow field.", valid_values=DECIMAL_MODES),
     _p("dynamodb.service.endpoint", "STRING", None, "HIGH", DYNAMODB_GROUP, "DynamoDB endpoint",
        "AWS DynamoDB API endpoint, for example https://dynamodb.us-east-1.amazonaws.com or a DynamoDB Local URL."),
     _p("dynamodb.table.sync.mode", "STRING", "SNAPSHOT_CDC", "HIGH", DYNAMODB_GROUP, "Table sync mode",

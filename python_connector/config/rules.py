@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from python_connector.config import javatime
+from python_connector.records.document_schema import SchemaValueError, parse_avro_record
 
 Values = Mapping[str, Any]
 Rule = Callable[[Values], list[tuple[str, str]]]
@@ -180,6 +181,25 @@ def aws_credentials(values: Values) -> list[tuple[str, str]]:
     return out
 
 
+def document_schema(values: Values) -> list[tuple[str, str]]:
+    """A user-provided document schema is given, and is an Avro record schema we can follow."""
+    if values["document.content.format"] != "schema" or values["document.schema.source"] != "user_provided":
+        return []
+    text = values["document.schema.value"]
+    if not text or not text.strip():
+        return [("document.schema.value",
+                 "document.schema.value is required when document.content.format=schema and "
+                 "document.schema.source=user_provided: give an Avro record schema as JSON, e.g. "
+                 '{"type":"record","name":"User","fields":[{"name":"id","type":"string"}]}, or set '
+                 "document.schema.source=auto_infer.")]
+    try:
+        parse_avro_record(text)
+    except SchemaValueError as e:
+        return [("document.schema.value", f"Invalid value for document.schema.value: it must be an Avro record "
+                                          f"schema (JSON): {e}.")]
+    return []
+
+
 RULES: tuple[Rule, ...] = (
     name_length,
     includelist,
@@ -189,4 +209,5 @@ RULES: tuple[Rule, ...] = (
     kafka_credentials,
     names,
     aws_credentials,
+    document_schema,
 )

@@ -25,6 +25,8 @@ DESCRIPTIONS: Mapping[str, tuple[str, str]] = {
     "ddbcdc_leases_owned": ("gauge", "Shard leases a task holds, per table"),
     "ddbcdc_aws_retries_total": ("counter", "AWS calls retried after a throttling or transient error"),
     "ddbcdc_table_errors_total": ("counter", "Tables stopped by an error"),
+    "ddbcdc_documents_skipped_total": ("counter", "Records skipped, with errors.tolerance=all, because the item does "
+                                                  "not follow document.schema.value"),
 }
 
 

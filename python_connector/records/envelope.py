@@ -7,13 +7,14 @@ Pure: processing time and offsets are passed in. A snapshot record's ``source`` 
      "snapshotStartTime": 1719830776087, "snapshotCount": 1, "segment": 0, "totalSegments": 5,
      "shard_Id": null, "seq_No": null}
 
-``after.document`` is the item as a DynamoDB-JSON string, exactly as the service returned it; the
+``after.document`` is the item as a DynamoDB-JSON string, exactly as the service returned it (with
+``document.content.format=schema``, a typed document: see ``document_builder``); the
 record key is a struct of the table's key attributes (S and N as strings, B as bytes).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -84,12 +85,14 @@ def item_key(item: Item, key: Sequence[tuple[str, str]]) -> Item:
     return {name: item[name] for name, _ in key}
 
 
-def snapshot_records(items: Sequence[Item], key: Sequence[tuple[str, str]], ts_ns: int) -> list[bytes]:
-    """One wire record per scanned item: its key, the item as ``after``, its key as the resume position."""
-    dumps, record_from = orjson.dumps, wire.record_from
+def snapshot_records(items: Sequence[Item], key: Sequence[tuple[str, str]], ts_ns: int,
+                     dumps: Callable[[Any], bytes] = orjson.dumps) -> list[bytes]:
+    """One wire record per scanned item: its key, the item as ``after`` (written by ``dumps``: a typed
+    document's writer, see document_builder), its key as the resume position."""
+    record_from, key_dumps = wire.record_from, orjson.dumps
     head = wire.record_head(ts_ns, b"r", None)
     return [record_from(head, [item[name][type_].encode() for name, type_ in key], None, dumps(item),
-                        dumps(item_key(item, key))) for item in items]
+                        key_dumps(item_key(item, key))) for item in items]
 
 
 @dataclass(frozen=True)
@@ -112,21 +115,29 @@ def created_ms(record: dict[str, Any]) -> int:
     return round(record["dynamodb"]["ApproximateCreationDateTime"] * 1000)
 
 
-def change_records(records: Sequence[dict[str, Any]], key: Sequence[tuple[str, str]]) -> list[bytes]:
-    """One wire record per stream record: op from the event, images as before/after, sequence as position.
+def change_images(record: dict[str, Any]) -> tuple[Item | None, Item | None]:
+    """A stream record's (before, after) documents. An image the stream does not carry (NEW_IMAGE, OLD_IMAGE,
+    KEYS_ONLY views) is replaced by the item's key where the envelope needs a document: ``after`` of c and u,
+    ``before`` of d."""
+    change = record["dynamodb"]
+    old = change.get("OldImage")
+    if record["eventName"] == "REMOVE":
+        return old or change["Keys"], None
+    return old or None, change.get("NewImage") or change["Keys"]
 
-    An image the stream does not carry (NEW_IMAGE, OLD_IMAGE, KEYS_ONLY views) is replaced by the item's
-    key where the envelope needs a document: ``after`` of c and u, ``before`` of d.
-    """
-    dumps = orjson.dumps
+
+def change_records(records: Sequence[dict[str, Any]], key: Sequence[tuple[str, str]],
+                   dumps: Callable[[Any], bytes] = orjson.dumps) -> list[bytes]:
+    """One wire record per stream record: op from the event, images (:func:`change_images`, written by
+    ``dumps``) as before/after, sequence as position."""
     out = []
     for r in records:
         change = r["dynamodb"]
         op = OPS[r["eventName"]]
         keys = change["Keys"]
-        old, new = change.get("OldImage"), change.get("NewImage")
-        before = dumps(old or keys) if op == b"d" else (dumps(old) if old else None)
-        after = None if op == b"d" else dumps(new or keys)
+        old, new = change_images(r)
+        before = None if old is None else dumps(old)
+        after = None if new is None else dumps(new)
         sequence = change["SequenceNumber"].encode()
         headers = TTL_HEADERS if r.get("userIdentity") == TTL_USER_IDENTITY else None
         out.append(wire.record(created_ms(r) * 1_000_000, op, sequence,

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from python_connector.records import offsets
+from python_connector.records.document_builder import DocumentBuilder
 from python_connector.records.envelope import SnapshotSource
 from python_connector.records.offsets import TableSnapshot
 from python_connector.records.tables import TableInfo
@@ -22,6 +23,7 @@ class SegmentPlan:
     source: SnapshotSource
     exclusive_start_key: dict[str, Any] | None
     skip: bool
+    documents: DocumentBuilder | None = None  # typed documents (document.content.format=schema), else None
 
 
 def decide_table_snapshots(tables: Sequence[str], stored: Mapping[tuple[str, int], offsets.SegmentProgress],

@@ -56,11 +56,13 @@ def scan_segment(client: JsonClient, segment: SegmentPlan, buffer: RecordBuffer,
 
     def emit(items: list[dict[str, Any]], last: bool) -> bool:
         now = clock_ns()
-        group = Group(source.header(now), snapshot_records(items, source.table.key, now),
-                      offsets.SEGMENT_DONE if last else None)
+        header = source.header(now)
+        records = snapshot_records(items, source.table.key, now) if segment.documents is None else \
+            segment.documents.snapshot(header, items, now)
+        group = Group(header, records, offsets.SEGMENT_DONE if last else None)
         if not buffer.put(group):
             return False
-        on_page(source.table.name, len(items))
+        on_page(source.table.name, len(records))  # records: a skipped item (errors.tolerance=all) is never acked
         return True
 
     try:

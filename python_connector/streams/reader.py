@@ -24,6 +24,7 @@ from typing import Protocol
 from python_connector.metrics.registry import METRICS
 from python_connector.records import offsets
 from python_connector.records.buffer import Group, RecordBuffer
+from python_connector.records.document_builder import DocumentBuilder
 from python_connector.records.envelope import StreamSource, change_records, created_ms, offset_header
 from python_connector.records.tables import TableInfo
 from python_connector.streams import positions
@@ -107,6 +108,7 @@ class ReaderSettings:
     heartbeat_s: float = 300.0
     connector_name: str = ""
     clock: Clock = field(default_factory=lambda: Clock())
+    documents: DocumentBuilder | None = None  # typed documents (document.content.format=schema), else None
 
 
 class ReaderHooks(Protocol):
@@ -153,6 +155,7 @@ class TableStreamReader:
         self._heartbeat_s = settings.heartbeat_s
         self._labels = {"connector": settings.connector_name, "table": table.name}
         self._cursors: dict[str, ShardCursor] = {}
+        self._documents = settings.documents
 
     def run(self) -> None:
         """Reads until the task stops; raises CdcError for anything that stops this table."""
@@ -265,9 +268,10 @@ class TableStreamReader:
             position = records[-1]["dynamodb"]["SequenceNumber"] if records else cursor.position
             committed = Committed(self._table.name, cursor.shard,
                                   records[-1]["dynamodb"]["SequenceNumber"] if following else SHARD_END)
-            group = Group(self._source(cursor).header(self._clock_ns()),
-                          change_records(records, self._table.key), None if following else offsets.SHARD_DONE,
-                          committed)
+            header = self._source(cursor).header(self._clock_ns())
+            built = change_records(records, self._table.key) if self._documents is None else \
+                self._documents.changes(header, records)
+            group = Group(header, built, None if following else offsets.SHARD_DONE, committed)
             if not self._buffer.put(group):
                 return 0
             self._keeper.emitted(self._table.name, cursor.shard, committed.checkpoint)

@@ -9,6 +9,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from python_connector import config as cfg
@@ -18,6 +19,7 @@ from python_connector.metrics.progress import SnapshotProgress
 from python_connector.metrics.registry import METRICS
 from python_connector.records import envelope, offsets, wire
 from python_connector.records.buffer import Group, RecordBuffer
+from python_connector.records.document_builder import DocumentBuilder, DocumentFailed, DocumentSettings
 from python_connector.records.tables import TableInfo
 from python_connector.snapshot import pacing, plan, scan, strategy
 from python_connector.streams import generations, leases, reader
@@ -63,12 +65,16 @@ class SourceTaskEngine:
         self._tables: set[str] = set()
         self._failed_tables: dict[str, Exception] = {}
         self._progress: SnapshotProgress | None = None
+        self._documents: dict[str, DocumentBuilder] = {}  # per table, with document.content.format=schema
 
     def start(self) -> None:
         client = self._client_factory(self.config)
         assignment = task_config.assignment_of(self._raw) or []
         tables = {t: describe(client, t) for t in dict.fromkeys(u.table for u in assignment)}
         self._tables = set(tables)
+        settings = DocumentSettings.of(self.config.values, self._raw)
+        if settings is not None:
+            self._documents = {t: DocumentBuilder(info, settings, self._labels) for t, info in tables.items()}
         segments = [u for u in assignment if not u.is_stream]
         if segments:
             self._start_snapshot(client, tables, segments)
@@ -79,7 +85,8 @@ class SourceTaskEngine:
     def _start_snapshot(self, client: JsonClient, tables: Mapping[str, TableInfo],
                         segments: Sequence[Unit]) -> None:
         total = self.config["dynamodb.snapshot.total.segments"]
-        plans = plan.plan(tables, segments, total, task_config.snapshots_of(self._raw), self._stored)
+        plans = [replace(p, documents=self._documents.get(p.source.table.name))
+                 for p in plan.plan(tables, segments, total, task_config.snapshots_of(self._raw), self._stored)]
         mine = Counter(u.table for u in segments)
         budgets = {t: pacing.ReadBudget(pacing.task_budget(tables[t].read_capacity,
                                                            self.config["dynamodb.snapshot.max.rcu.percentage"],
@@ -141,7 +148,8 @@ class SourceTaskEngine:
             hooks = _TableHooks(self, client, table, stream_plan if announces else None, order)
             table_reader = reader.TableStreamReader(
                 source, info, reader.StreamStart(stream, stream_plan.initial, stored), self._buffer, keeper,
-                self.lease_table(client, stream_plan.lease_table), hooks, settings)
+                self.lease_table(client, stream_plan.lease_table), hooks,
+                replace(settings, documents=self._documents.get(table)))
             self._spawn(f"ddbcdc-stream-{table}", table, table_reader.run)
 
     def announcement(self, client: JsonClient, table: str, plan: generations.StreamPlan) -> list[Group]:
@@ -185,6 +193,8 @@ class SourceTaskEngine:
             try:
                 body()
             except (scan.SnapshotError, reader.CdcError) as e:
+                if isinstance(e.__cause__, DocumentFailed):  # like Connect's errors.tolerance=none: the task fails
+                    self._buffer.fail(e.__cause__)
                 self._table_failed(table, e)
 
         thread = threading.Thread(target=run, daemon=True, name=name)

@@ -57,7 +57,7 @@ final class ProtobufFormat implements SchemaFormat {
             if (value == null) {
                 continue; // absent: null for a message or a proto3 optional scalar
             }
-            FieldDescriptor field = descriptor.findFieldByNumber(f.index() + 1);
+            FieldDescriptor field = descriptor.findFieldByNumber(ProtobufSchemas.number(f));
             Schema s = f.schema();
             switch (s.type()) {
                 case ARRAY -> {

@@ -86,7 +86,7 @@ final class ProtobufSchemas {
                     throw new DataException("Fields of " + fullName.substring(1) + " clash as " + fieldName);
                 }
                 FieldDescriptorProto.Builder field = FieldDescriptorProto.newBuilder().setName(fieldName)
-                        .setNumber(f.index() + 1).setLabel(FieldDescriptorProto.Label.LABEL_OPTIONAL);
+                        .setNumber(number(f)).setLabel(FieldDescriptorProto.Label.LABEL_OPTIONAL);
                 Schema s = f.schema();
                 switch (s.type()) {
                     case ARRAY -> element(field.setLabel(FieldDescriptorProto.Label.LABEL_REPEATED), s.valueSchema(),
@@ -145,6 +145,18 @@ final class ProtobufSchemas {
             return parentName + "." + name;
         }
     }
+
+    /**
+     * A field's number: its position, or the number its schema's {@code io.ddbcdc.protobuf.tag} parameter gives
+     * (typed documents, whose fields are in name order, so positions would shift as attributes are added).
+     */
+    static int number(Field f) {
+        Map<String, String> parameters = f.schema().parameters();
+        String tag = parameters == null ? null : parameters.get(TAG_PARAMETER);
+        return tag == null ? f.index() + 1 : Integer.parseInt(tag);
+    }
+
+    static final String TAG_PARAMETER = "io.ddbcdc.protobuf.tag";
 
     private static FieldDescriptorProto.Type scalar(Schema s) {
         return switch (s.type()) {

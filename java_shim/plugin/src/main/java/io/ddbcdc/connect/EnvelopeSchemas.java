@@ -29,9 +29,16 @@ final class EnvelopeSchemas {
 
     final Schema key;
     final Schema value;
+    final Schema document;
     final Schema envelope;
 
     EnvelopeSchemas(String table, List<List<String>> keyAttributes) {
+        this(table, keyAttributes, Schema.OPTIONAL_STRING_SCHEMA);
+    }
+
+    /** With {@code document} the schema of before/after's document: a string, or a typed document's struct. */
+    EnvelopeSchemas(String table, List<List<String>> keyAttributes, Schema document) {
+        this.document = document;
         SchemaBuilder keyBuilder = SchemaBuilder.struct().name("io.confluent.connect.dynamodb." + table + ".Key");
         for (List<String> attribute : keyAttributes) {
             keyBuilder.field(attribute.get(0), "B".equals(attribute.get(1)) ? Schema.BYTES_SCHEMA : Schema.STRING_SCHEMA);
@@ -40,7 +47,7 @@ final class EnvelopeSchemas {
         value = SchemaBuilder.struct()
                 .name("io.confluent.connect.dynamodb." + table + ".Value")
                 .optional()
-                .field("document", Schema.OPTIONAL_STRING_SCHEMA)
+                .field("document", document)
                 .build();
         envelope = SchemaBuilder.struct()
                 .name("io.confluent.connect.dynamodb." + table + ".Envelope")

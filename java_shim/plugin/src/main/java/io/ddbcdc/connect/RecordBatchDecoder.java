@@ -98,6 +98,7 @@ final class RecordBatchDecoder {
         final Integer totalSegments;
         final Object shardId;
         final boolean tombstones;
+        final boolean typed; // document.content.format=schema: documents are JSON of the group's document schema
         // A snapshot page's records share one source block (same time, no sequence number): built once.
         Struct source;
         long sourceTsNs;
@@ -125,6 +126,7 @@ final class RecordBatchDecoder {
             totalSegments = asInt(header.get("totalSegments"));
             shardId = header.get("shardId");
             tombstones = Boolean.TRUE.equals(header.get("tombstones"));
+            typed = header.get("document") != null;
         }
 
         Struct source(long ts, String seqNo) {
@@ -151,6 +153,12 @@ final class RecordBatchDecoder {
     private Group group(Map<String, Object> header) {
         String table = (String) header.get("table");
         List<List<String>> keyAttributes = (List<List<String>>) header.get("key");
+        Map<String, Object> document = (Map<String, Object>) header.get("document");
+        if (document != null) { // a typed document: its schema is built once per version
+            return new Group(header, schemas.computeIfAbsent(table + '\u0000' + keyAttributes + '\u0000'
+                    + document.get("version"), k -> new EnvelopeSchemas(table, keyAttributes,
+                    TypedDocuments.schema((Map<String, Object>) document.get("schema"), null))));
+        }
         return new Group(header, schemas.computeIfAbsent(table + '\u0000' + keyAttributes,
                 k -> new EnvelopeSchemas(table, keyAttributes)));
     }
@@ -174,8 +182,8 @@ final class RecordBatchDecoder {
                 .put("ts_us", g.tsNs / 1_000L)
                 .put("ts_ns", g.tsNs)
                 .put("source", g.source(sourceTsNs, seqNo))
-                .put("before", before == null ? null : new Struct(g.schemas.value).put("document", before))
-                .put("after", after == null ? null : new Struct(g.schemas.value).put("document", after));
+                .put("before", before == null ? null : document(g, before))
+                .put("after", after == null ? null : document(g, after));
         Map<String, Object> recordOffset = new HashMap<>(g.offset);
         if (g.positionField != null && position != null) {
             recordOffset.put(g.positionField, position);
@@ -188,6 +196,11 @@ final class RecordBatchDecoder {
         if (g.tombstones && "d".equals(op)) {
             out.add(factory.create(g.partition, recordOffset, g.topic, g.schemas.key, key, null, null, headers));
         }
+    }
+
+    private static Struct document(Group g, String document) {
+        return new Struct(g.schemas.value).put("document",
+                g.typed ? TypedDocuments.struct(g.schemas.document, document) : document);
     }
 
     private static ConnectHeaders headers(String json) {
