@@ -26,7 +26,7 @@ def test_the_archive_and_wheel_install_into_a_fresh_worker_and_run_a_connector(s
     with zipfile.ZipFile(archive) as zf:
         zf.extractall(plugins)
     (unpacked,) = plugins.iterdir()
-    assert {p.name for p in unpacked.iterdir()} == {"manifest.json", "lib", "doc", "etc"}
+    assert {p.name for p in unpacked.iterdir()} == {"manifest.json", "lib", "wheel", "doc", "etc"}
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)

@@ -65,12 +65,22 @@ def start_broker(directory: Path, auto_create: bool) -> tuple[subprocess.Popen, 
     return broker, f"127.0.0.1:{port}"
 
 
-def start_stock_standalone(properties: Path, log: Path) -> subprocess.Popen:
-    """Kafka's own ConnectStandalone started by plain `java`: no launcher, no bridge jar."""
+def start_stock(properties: Path, log: Path, python: Path | None = None, jmx_port: int | None = None,
+                distributed: bool = True) -> subprocess.Popen:
+    """Kafka's own ConnectDistributed (or ConnectStandalone) started by plain `java`: no launcher, no bridge jar.
+    ``python``: the worker's DDB_CDC_PYTHON; ``jmx_port``: remote JMX, unauthenticated, on 127.0.0.1."""
+    jmx = [] if jmx_port is None else [
+        f"-Dcom.sun.management.jmxremote.port={jmx_port}", f"-Dcom.sun.management.jmxremote.rmi.port={jmx_port}",
+        "-Dcom.sun.management.jmxremote.authenticate=false", "-Dcom.sun.management.jmxremote.ssl=false",
+        "-Djava.rmi.server.hostname=127.0.0.1"]
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DDB_CDC_PYTHON")}
+    if python is not None:
+        env["DDB_CDC_PYTHON"] = str(python)
+    main = "ConnectDistributed" if distributed else "ConnectStandalone"
     return subprocess.Popen(
-        ["java", f"-Dlog4j2.configurationFile={LOG4J}", "-cp", KAFKA_CLASSPATH.read_text().strip(),
-         "org.apache.kafka.connect.cli.ConnectStandalone", str(properties)],
-        stdout=log.open("wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        ["java", "-Xmx512m", f"-Dlog4j2.configurationFile={LOG4J}", *jmx, "-cp", KAFKA_CLASSPATH.read_text().strip(),
+         f"org.apache.kafka.connect.cli.{main}", str(properties)],
+        stdout=log.open("wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=properties.parent)
 
 
 def start_launched(properties: Path, log: Path, launcher: list[str] | None = None) -> subprocess.Popen:

@@ -1,5 +1,7 @@
 package io.ddbcdc.connect;
 
+import io.ddbcdc.connect.engine.EngineTransport;
+import io.ddbcdc.connect.engine.InProcessTransport;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +19,7 @@ import org.apache.kafka.connect.source.SourceRecord;
  * bridge benchmark. Lives in the shim's package to use its package-private classes.
  */
 public final class BridgeDriver {
+    private static final EngineTransport ENGINE = InProcessTransport.INSTANCE;
     private static final RecordBatchDecoder.RecordFactory PLAIN = (partition, offset, topic, keySchema, key,
             valueSchema, value, headers) -> new SourceRecord(partition, offset, topic, null, keySchema, key,
             valueSchema, value, null, headers);
@@ -38,12 +41,12 @@ public final class BridgeDriver {
             futures.add(pool.submit(() -> {
                 RecordBatchDecoder decoder = new RecordBatchDecoder();
                 for (int i = 0; i < calls; i++) {
-                    EngineAccess.validate("{\"dynamodb.table.includelist\": \"t" + i + "\"}");
-                    ByteBuffer bytes = EngineAccess.poll(handle);
+                    ENGINE.validate("{\"dynamodb.table.includelist\": \"t" + i + "\"}");
+                    ByteBuffer bytes = ENGINE.poll(handle);
                     if (bytes != null) {
                         RecordBatchDecoder.Batch batch = decoder.decode(bytes, PLAIN);
                         records.addAndGet(batch.records().size());
-                        EngineAccess.acknowledge(handle, batch.id());
+                        ENGINE.acknowledge(handle, batch.id());
                     }
                 }
                 return null;
@@ -66,7 +69,7 @@ public final class BridgeDriver {
     /** One poll, decoded as the task does: per record "op|headers" ("tombstone" for a null value). */
     public static List<String> describeOnePoll(String handle) {
         List<String> out = new ArrayList<>();
-        for (SourceRecord r : new RecordBatchDecoder().decode(EngineAccess.poll(handle), PLAIN).records()) {
+        for (SourceRecord r : new RecordBatchDecoder().decode(ENGINE.poll(handle), PLAIN).records()) {
             String op = r.value() == null ? "tombstone" : ((org.apache.kafka.connect.data.Struct) r.value()).getString("op");
             StringBuilder headers = new StringBuilder();
             r.headers().forEach(h -> headers.append(h.key()).append('=').append(h.value()));
@@ -78,7 +81,7 @@ public final class BridgeDriver {
     /** Starts a task with this configuration and returns what Connect would see: the exception. */
     public static ConnectException startTaskFailure(String taskConfigJson) {
         try {
-            EngineAccess.startTask(taskConfigJson, "[]");
+            ENGINE.startTask(taskConfigJson, "[]");
             return null;
         } catch (ConnectException e) {
             return e;
@@ -91,7 +94,7 @@ public final class BridgeDriver {
         long records = 0;
         long start = System.nanoTime();
         for (int i = 0; i < polls; i++) {
-            records += decoder.decode(EngineAccess.poll(handle), PLAIN).records().size();
+            records += decoder.decode(ENGINE.poll(handle), PLAIN).records().size();
         }
         return records / ((System.nanoTime() - start) / 1e9);
     }
@@ -101,7 +104,7 @@ public final class BridgeDriver {
         long start = System.nanoTime();
         long sink = 0;
         for (int i = 0; i < polls; i++) {
-            sink += EngineAccess.poll(handle).remaining();
+            sink += ENGINE.poll(handle).remaining();
         }
         return (System.nanoTime() - start) / 1e9 + (sink == 42 ? 1 : 0);
     }
