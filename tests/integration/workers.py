@@ -4,11 +4,14 @@ configured differently."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import uuid
+import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -51,6 +54,66 @@ def worker_properties(path: Path, bootstrap: str, port: int, group: str | None, 
                   "config.storage.replication.factor=1", "status.storage.replication.factor=1"]
     path.write_text("\n".join([*lines, *extra]) + "\n")
     return path
+
+
+@dataclass(frozen=True)
+class StockInstall:
+    """The packaged plugin as the README's "Stock worker" section installs it: the archive unzipped into a fresh
+    plugin.path, and the wheel it ships installed into a fresh virtualenv."""
+
+    plugins: Path
+    python: Path
+    wheel: Path
+
+
+def install_stock(directory: Path) -> StockInstall:
+    subprocess.run([sys.executable, str(ROOT / "packaging" / "package.py")], check=True, capture_output=True)
+    archive = next((ROOT / "dist").glob("ddbcdc-dynamodb-cdc-source-*.zip"))
+    plugins = directory / "plugins"
+    with zipfile.ZipFile(archive) as zf:
+        zf.extractall(plugins)
+    (wheel,) = plugins.glob("*/wheel/ddb_cdc_connect-*.whl")
+    venv = directory / "venv"
+    # Without PYTHONPATH: a checkout on it would make pip take the engine as installed already.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, env=env)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(wheel)], check=True, env=env)
+    return StockInstall(plugins, venv / "bin" / "python", wheel)
+
+
+class StockWorker:
+    """A distributed stock worker (plain `java`, Kafka's ConnectDistributed) with the installed plugin, its engine's
+    Python in DDB_CDC_PYTHON, and remote JMX on its own port."""
+
+    def __init__(self, directory: Path, bootstrap: str, install: StockInstall, group: str) -> None:
+        self.port, self.jmx_port = free_port(), free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = directory / f"{group}.log"
+        props = worker_properties(directory / f"{group}.properties", bootstrap, self.port, group, install.plugins)
+        self.process = start_stock(props, self.log, install.python, self.jmx_port)
+        wait_for_rest(self.process, self.url, self.log)
+
+    def engine_pids(self) -> set[int]:
+        """The engine processes the worker started (its children)."""
+        found = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout
+        return {int(pid) for pid in found.split()}
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(30)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(60)
+
+
+def running(pid: int) -> bool:
+    """Whether a process exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
 
 
 def start_broker(directory: Path, auto_create: bool) -> tuple[subprocess.Popen, str]:
