@@ -1,5 +1,9 @@
 """Serves one engine to the plugin over a Unix domain socket: a thread per connection, the engine's operations by
-name, and an exit when the plugin goes away (its control connection closes, or the parent process changes)."""
+name, and an exit when the plugin goes away (its control connection closes, or the parent process changes).
+
+The plugin passes the socket path and the secret in the environment (never on the command line, which any user
+of the host can read); :func:`run` removes them at once so that nothing the engine starts inherits them.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,10 @@ import hmac
 import logging
 import os
 import socket
+import sys
 import threading
 from collections.abc import Callable
+from importlib import metadata
 from typing import Any
 
 import orjson
@@ -20,6 +26,10 @@ from python_connector.process import framing
 
 log = logging.getLogger(__name__)
 
+SOCKET_ENV = "DDB_CDC_SOCKET"
+SECRET_ENV = "DDB_CDC_SECRET"
+# Polls of several tasks wait for the GIL; a shorter switch interval keeps them responsive (as the launcher does).
+SWITCH_INTERVAL_S = 0.001
 PARENT_CHECK_S = 1.0
 STOP_TASKS_WAIT_S = 10.0  # how long an exit waits for the tasks to stop before it leaves anyway
 
@@ -106,3 +116,26 @@ class Server:
                 framing.send_batch(conn, result)
             else:
                 framing.send_ok(conn, result)
+
+
+def version() -> str:
+    try:
+        return metadata.version("ddb-cdc-connect")
+    except metadata.PackageNotFoundError:
+        return "unknown (python_connector is not installed as the ddb-cdc-connect distribution)"
+
+
+def run(engine: Engine) -> int:
+    """Serves ``engine`` at the socket the environment names until the plugin goes away, then exits the process."""
+    path, secret = os.environ.pop(SOCKET_ENV, ""), os.environ.pop(SECRET_ENV, "")
+    if not path or not secret:
+        print(f"{SOCKET_ENV} and {SECRET_ENV} must be set: this module is started by the Kafka Connect plugin, "
+              "not by hand", file=sys.stderr)
+        return 2
+    # stderr is drained into the worker's log, which adds time and context; the level leads each line.
+    logging.basicConfig(stream=sys.stderr, level=os.environ.get("DDB_CDC_LOG_LEVEL", "INFO"),
+                        format="%(levelname)s %(name)s: %(message)s")
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    Server(engine, path, secret, version()).serve()
+    logging.shutdown()
+    os._exit(0)  # engine threads (scans, lease renewers) must not hold the exit

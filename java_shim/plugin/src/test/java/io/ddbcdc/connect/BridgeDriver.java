@@ -1,10 +1,12 @@
 package io.ddbcdc.connect;
 
 import io.ddbcdc.connect.engine.EngineTransport;
+import io.ddbcdc.connect.engine.Engines;
 import io.ddbcdc.connect.engine.InProcessTransport;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -90,13 +92,54 @@ public final class BridgeDriver {
 
     /** Records per second of poll() through the bridge plus decoding into SourceRecords. */
     public static double bridgedRate(String handle, int polls) {
+        return rate(ENGINE, handle, polls);
+    }
+
+    /** Records per second of poll() plus decoding into SourceRecords, through any transport. */
+    public static double rate(EngineTransport engine, String handle, int polls) {
+        long start = System.nanoTime();
+        long records = records(engine, handle, polls);
+        return records / ((System.nanoTime() - start) / 1e9);
+    }
+
+    private static long records(EngineTransport engine, String handle, int polls) {
         RecordBatchDecoder decoder = new RecordBatchDecoder();
         long records = 0;
-        long start = System.nanoTime();
         for (int i = 0; i < polls; i++) {
-            records += decoder.decode(ENGINE.poll(handle), PLAIN).records().size();
+            records += decoder.decode(engine.poll(handle), PLAIN).records().size();
         }
-        return records / ((System.nanoTime() - start) / 1e9);
+        return records;
+    }
+
+    /** Records per second over all threads at once: thread i polls handles[i] through engines[i], as tasks do. */
+    public static double parallelRate(EngineTransport[] engines, String[] handles, int polls) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(engines.length);
+        try {
+            List<Future<Long>> counts = new ArrayList<>();
+            long start = System.nanoTime();
+            for (int t = 0; t < engines.length; t++) {
+                EngineTransport engine = engines[t];
+                String handle = handles[t];
+                counts.add(pool.submit(() -> records(engine, handle, polls)));
+            }
+            long records = 0;
+            for (Future<Long> f : counts) {
+                records += f.get();
+            }
+            return records / ((System.nanoTime() - start) / 1e9);
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    /** The in-process engine, as a transport. */
+    public static EngineTransport inProcess() {
+        return ENGINE;
+    }
+
+    /** A task's engine in a child process started with this interpreter command, as a stock worker starts it. */
+    public static EngineTransport processEngine(String python) {
+        return Engines.forTask(Map.of("engine.mode", "process", "engine.python", python), "bridge driver");
     }
 
     /** Seconds spent inside poll() alone (the crossing), over {@code polls} calls. */
