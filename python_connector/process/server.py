@@ -64,6 +64,8 @@ class Server:
 
     def serve(self) -> None:
         """Accepts connections until the plugin goes away; then stops the tasks and returns."""
+        # Watching getppid() rather than prctl(PR_SET_PDEATHSIG): that signal fires when the JVM *thread* that
+        # started us ends, and Connect's task threads come and go while the worker lives.
         parent = os.getppid()
         threading.Thread(target=self._accept, daemon=True, name="ddbcdc-accept").start()
         while not self.done.wait(PARENT_CHECK_S):

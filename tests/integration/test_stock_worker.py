@@ -39,6 +39,13 @@ def replays_to_table(stack, table):
         stack.dynamodb(), table, "id")
 
 
+def validation_errors(url, config):
+    """Connect's validation of a configuration: {property: [errors]} for those with errors."""
+    validated = requests.put(f"{url}/connector-plugins/DynamoDbCdcSource/config/validate", json=config, timeout=60)
+    values = [c["value"] for c in validated.json()["configs"] if c.get("value")]
+    return {v["name"]: v["errors"] for v in values if v["errors"]}
+
+
 def task_state(rest, name):
     tasks = rest.status(name).get("tasks", [])
     return tasks[0] if tasks else {}
@@ -148,9 +155,12 @@ def test_an_interpreter_without_the_engine_or_in_process_mode_are_refused_saying
     worker = StockWorker(tmp_path, stack.bootstrap, stock_install, f"stockbare-{unique}")
     config = {**stack.connector_config(f"bare_{unique}"), "name": "bare"}
     try:
-        validated = requests.put(f"{worker.url}/connector-plugins/DynamoDbCdcSource/config/validate",
-                                 json={**config, "engine.python": str(bare / "bin" / "python")}, timeout=60).json()
-        errors = {v["value"]["name"]: v["value"]["errors"] for v in validated["configs"] if v["value"]["errors"]}
+        listed = requests.get(f"{worker.url}/connector-plugins/DynamoDbCdcSource/config", timeout=60).json()
+        assert {"engine.mode", "engine.python", "dynamodb.table.sync.mode"} <= {p["name"] for p in listed}
+        errors = validation_errors(worker.url, {**config, "dynamodb.table.sync.mode": "NOPE"})
+        assert list(errors) == ["dynamodb.table.sync.mode"] and "got 'NOPE'" in errors["dynamodb.table.sync.mode"][0]
+
+        errors = validation_errors(worker.url, {**config, "engine.python": str(bare / "bin" / "python")})
         (message,) = errors["engine.python"]
         assert f"Python '{bare / 'bin' / 'python'}' (engine.python)" in message
         assert "No module named 'python_connector'" in message
@@ -160,9 +170,7 @@ def test_an_interpreter_without_the_engine_or_in_process_mode_are_refused_saying
                                json={**config, "engine.python": str(bare / "bin" / "python")}, timeout=60)
         assert created.status_code == 400 and "No module named 'python_connector'" in created.json()["message"]
 
-        validated = requests.put(f"{worker.url}/connector-plugins/DynamoDbCdcSource/config/validate",
-                                 json={**config, "engine.mode": "in-process"}, timeout=60).json()
-        errors = {v["value"]["name"]: v["value"]["errors"] for v in validated["configs"] if v["value"]["errors"]}
+        errors = validation_errors(worker.url, {**config, "engine.mode": "in-process"})
         assert "not started by the launcher" in errors["engine.mode"][0]
     finally:
         worker.stop()

@@ -171,14 +171,14 @@ public class DynamoDbCdcSourceConnector extends SourceConnector {
         try {
             String unavailable = Engines.unavailable(connectorConfigs);
             if (unavailable != null) {
-                return refused(Engines.MODE, unavailable);
+                return refused(connectorConfigs, Engines.MODE, unavailable);
             }
             checker = Engines.connectorSide(connectorConfigs);
             definition = ConfigDefinitions.fromJson(checker.configDefinition());
         } catch (ConfigException e) {
-            return refused(Engines.MODE, e.getMessage());
+            return refused(connectorConfigs, Engines.MODE, e.getMessage());
         } catch (ConnectException e) {
-            return refused("engine.python", e.getMessage());
+            return refused(connectorConfigs, "engine.python", e.getMessage());
         }
         Config config = new Config(definition.validate(connectorConfigs));
         Map<String, ConfigValue> byName = new HashMap<>();
@@ -199,9 +199,16 @@ public class DynamoDbCdcSourceConnector extends SourceConnector {
         return config;
     }
 
-    private static Config refused(String property, String why) {
-        ConfigValue v = new ConfigValue(property);
+    /** Connect's own validation against config() (every property there needs a value), plus why we cannot run. */
+    private Config refused(Map<String, String> connectorConfigs, String property, String why) {
+        Config config = super.validate(connectorConfigs);
+        ConfigValue v = config.configValues().stream().filter(c -> c.name().equals(property)).findFirst()
+                .orElseGet(() -> {
+                    ConfigValue added = new ConfigValue(property);
+                    config.configValues().add(added);
+                    return added;
+                });
         v.addErrorMessage(why);
-        return new Config(new ArrayList<>(List.of(v)));
+        return config;
     }
 }

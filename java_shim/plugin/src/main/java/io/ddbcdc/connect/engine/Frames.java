@@ -22,7 +22,7 @@ final class Frames {
     static void write(SocketChannel channel, byte[] payload) throws IOException {
         ByteBuffer head = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(payload.length).flip();
         ByteBuffer[] buffers = {head, ByteBuffer.wrap(payload)};
-        while (buffers[1].hasRemaining()) {
+        while (head.hasRemaining() || buffers[1].hasRemaining()) {
             channel.write(buffers);
         }
     }
