@@ -95,8 +95,7 @@ class StockWorker:
 
     def engine_pids(self) -> set[int]:
         """The engine processes the worker started (its children)."""
-        found = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout
-        return {int(pid) for pid in found.split()}
+        return children(self.process.pid)
 
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
@@ -106,6 +105,11 @@ class StockWorker:
         if self.process.poll() is None:
             self.process.terminate()
             self.process.wait(60)
+
+
+def children(pid: int) -> set[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return {int(child) for child in found.split()}
 
 
 def running(pid: int) -> bool:
