@@ -7,6 +7,7 @@ of the host can read); :func:`run` removes them at once so that nothing the engi
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import logging
 import os
@@ -19,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from python_connector.engine import Engine, classify
+from python_connector.engine import Engine, Failure, classify
 from python_connector.metrics import tables
 from python_connector.metrics.registry import METRICS
 from python_connector.process import framing
@@ -103,10 +104,11 @@ class Server:
 
     def _requests(self, conn: socket.socket) -> None:
         while (request := framing.read_frame(conn)) is not None:
-            operation, *args = orjson.loads(request)
-            handler = OPERATIONS.get(operation)
-            if handler is None:
-                framing.send_error(conn, classify(framing.ProtocolError(f"unknown operation {operation!r}")))
+            try:
+                operation, *args = orjson.loads(request)
+                handler = OPERATIONS[operation]
+            except (ValueError, TypeError, KeyError) as e:  # not JSON, not [operation, ...], no such operation
+                framing.send_error(conn, Failure(f"Bad request to the engine process: {e!r}", False))
                 continue
             try:
                 result = handler(self._engine, args)
@@ -138,6 +140,10 @@ def run(engine: Engine) -> int:
     logging.basicConfig(stream=sys.stderr, level=os.environ.get("DDB_CDC_LOG_LEVEL", "INFO"),
                         format="%(levelname)s %(name)s: %(message)s")
     sys.setswitchinterval(SWITCH_INTERVAL_S)
-    Server(engine, path, secret, version()).serve()
+    try:
+        Server(engine, path, secret, version()).serve()
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)  # the plugin's directory outlives a worker killed with -9
     logging.shutdown()
     os._exit(0)  # engine threads (scans, lease renewers) must not hold the exit

@@ -77,7 +77,10 @@ def test_operations_answer_json_and_poll_answers_the_batch_bytes_unchanged(serve
         status, body = call(control, "taskConfigs", {"dynamodb.table.includelist": "t"}, "x", [])
         assert status == framing.ERROR and orjson.loads(body)["retriable"] is False
         status, body = call(control, "nope")
-        assert status == framing.ERROR and "unknown operation 'nope'" in orjson.loads(body)["message"]
+        assert status == framing.ERROR and "KeyError('nope')" in orjson.loads(body)["message"]
+        control.sendall(frame(b"{not json"))
+        answer = framing.read_frame(control)
+        assert answer[0] == framing.ERROR and "Bad request" in orjson.loads(bytes(answer[1:]))["message"]
 
 
 def test_a_wrong_secret_gets_no_answer_and_closing_the_control_connection_ends_the_server(server):

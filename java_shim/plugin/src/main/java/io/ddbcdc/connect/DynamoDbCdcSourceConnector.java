@@ -178,7 +178,7 @@ public class DynamoDbCdcSourceConnector extends SourceConnector {
         } catch (ConfigException e) {
             return refused(connectorConfigs, Engines.MODE, e.getMessage());
         } catch (ConnectException e) {
-            return refused(connectorConfigs, "engine.python", e.getMessage());
+            return refused(connectorConfigs, Engines.PYTHON, e.getMessage());
         }
         Config config = new Config(definition.validate(connectorConfigs));
         Map<String, ConfigValue> byName = new HashMap<>();

@@ -113,7 +113,10 @@ final class EngineProcess {
             return null; // bound but not listening yet
         }
         ByteBuffer answer = Frames.read(channel);
-        answer.get(); // OK
+        if (answer.get() != Frames.OK) {
+            channel.close();
+            throw new IOException("the engine process refused the handshake");
+        }
         JsonNode hello = JSON.readTree(StandardCharsets.UTF_8.decode(answer).toString());
         String version = hello.path("version").asText();
         if (!PluginFiles.VERSION.equals(version)) {

@@ -13,6 +13,7 @@ import org.apache.kafka.connect.errors.ConnectException;
  */
 public final class Engines {
     public static final String MODE = "engine.mode";
+    public static final String PYTHON = Interpreter.PROPERTY;
     static final String IN_PROCESS_MISSING = "engine.mode is in-process, but this worker was not started by the "
             + "launcher (`ddb-cdc worker`), so no engine runs inside it. Use engine.mode=auto or process to run the "
             + "engine in a Python child process.";
