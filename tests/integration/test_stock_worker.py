@@ -148,7 +148,7 @@ def test_a_killed_engine_fails_its_task_clearly_a_restart_resumes_and_a_killed_w
         worker.stop()
 
 
-def test_an_interpreter_without_the_engine_or_in_process_mode_are_refused_saying_why(
+def test_an_interpreter_without_the_engine_or_with_another_version_or_in_process_mode_are_refused_saying_why(
         stack, unique, tmp_path, stock_install):
     bare = tmp_path / "bare"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
@@ -169,6 +169,15 @@ def test_an_interpreter_without_the_engine_or_in_process_mode_are_refused_saying
         created = requests.put(f"{worker.url}/connectors/bare/config",
                                json={**config, "engine.python": str(bare / "bin" / "python")}, timeout=60)
         assert created.status_code == 400 and "No module named 'python_connector'" in created.json()["message"]
+
+        older = tmp_path / "older-engine"  # the installed engine, saying it is another version
+        older.write_text(f"#!/bin/sh\nexec '{stock_install.python}' -c 'import sys; from python_connector.engine "
+                         "import Engine; from python_connector.process import server; server.version = lambda: "
+                         "\"0.0.9\"; sys.exit(server.run(Engine()))'\n")
+        older.chmod(0o755)
+        errors = validation_errors(worker.url, {**config, "engine.python": str(older)})
+        assert "is version 0.0.9, but this plugin is version 0.1.0" in errors["engine.python"][0]
+        assert f"{older} -m pip install {stock_install.wheel}" in errors["engine.python"][0]
 
         errors = validation_errors(worker.url, {**config, "engine.mode": "in-process"})
         assert "not started by the launcher" in errors["engine.mode"][0]
