@@ -35,7 +35,7 @@ final class EngineProcess {
     private static final Map<Integer, String> SIGNALS = Map.of(1, "SIGHUP", 2, "SIGINT", 6, "SIGABRT", 9, "SIGKILL",
             11, "SIGSEGV", 15, "SIGTERM");
 
-    final Interpreter python;
+    private final Interpreter python;
     private final Process process;
     private final Path socket;
     private final byte[] secret;

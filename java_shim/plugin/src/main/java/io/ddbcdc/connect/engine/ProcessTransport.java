@@ -183,7 +183,7 @@ public final class ProcessTransport implements EngineTransport {
         if (answer.get(0) != Frames.ERROR) {
             return answer;
         }
-        JsonNode error = tree(text(answer));
+        JsonNode error = tree(json(answer));
         String message = error.path("message").asText();
         throw error.path("retriable").asBoolean() ? new RetriableException(message) : new ConnectException(message);
     }
@@ -204,17 +204,14 @@ public final class ProcessTransport implements EngineTransport {
         return new RawValue(json);
     }
 
-    private static String text(ByteBuffer answer) {
-        return StandardCharsets.UTF_8.decode(answer.position(1)).toString();
-    }
-
+    /** A JSON answer's text, as the engine wrote it. */
     private static String json(ByteBuffer answer) {
-        return text(answer);
+        return StandardCharsets.UTF_8.decode(answer.position(1)).toString();
     }
 
     /** A JSON string answer (or null). */
     private static String string(ByteBuffer answer) {
-        JsonNode node = tree(text(answer));
+        JsonNode node = tree(json(answer));
         return node.isNull() ? null : node.asText();
     }
 
