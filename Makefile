@@ -9,7 +9,7 @@ JAVA_SOURCES := $(shell find java_shim converters stack/launcher -name '*.java' 
 demo: up
 	$(PY) stack/demo.py
 
-test: build
+test: lint build
 	$(MVN) -f pom.xml test
 	@$(PY) stack/stack.py up --record .stack/started-by-test; status=$$?; \
 	if [ $$status -eq 0 ]; then $(PY) -m pytest tests; status=$$?; fi; \
@@ -59,8 +59,11 @@ build: venv .stack/.built .stack/schema-registry/.unpacked
 package: venv .stack/.built
 	$(PY) packaging/package.py
 
+# ruff (with complexity and argument-count rules), mypy on the engine, and the import rules of docs/architecture.md.
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 bench-bridge: build
 	$(PY) bench/bridge.py

@@ -24,12 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import jpype
 
-from python_connector.connector.discovery import TableInfo
 from python_connector.engine import Engine
 from python_connector.jvm import bridge
 from python_connector.process.server import run
 from python_connector.records import wire
 from python_connector.records.envelope import SnapshotSource, snapshot_records
+from python_connector.records.tables import TableInfo
 from tests.integration import jvm
 
 BATCH = 1000

@@ -9,6 +9,9 @@ Writes 150,000 changes (inserts of snapshot.py's ~1 KB items, NEW_AND_OLD_IMAGES
       max.batch.size=5000 as in snapshot.py) on a fresh launched worker, from connector creation until the
       last change is readable in Kafka: once on the cold worker, then again on the same stream under a new
       connector name on the now warm worker (the figure reported, as in snapshot.py).
+  (r) the reference source (bench/reference.py) emitting the same change records from memory on the same worker:
+      Connect's floor; `RESULT cdc-cpu ratio=<(r) µs / (c) µs per record>` compares the steady-state CPU per record
+      (bench/cpu.py) of the warm run with it.
 Then end-to-end latency, PutItem to record readable in Kafka, at 500 writes/s for 10 s, with
 poll.linger.ms=0 and with the default (5000): p50 and p99 (the achieved write rate is printed: a PutItem
 costs DynamoDB Local ~1 ms of CPU and the signing client ~0.6 ms, so a busy 2-core machine falls short).
@@ -52,8 +55,11 @@ import orjson
 from botocore.credentials import Credentials
 from confluent_kafka import Consumer, TopicPartition
 
-from bench.snapshot import BenchWorker, delete_topics, item, routed, running_stack, timed, topic_total
+from bench import reference
+from bench.cpu import CpuPerRecord
+from bench.snapshot import BenchWorker, Run, delete_topics, item, routed, running_stack, timed, topic_total
 from python_connector.aws.client import JsonClient
+from python_connector.records.tables import TableInfo
 from python_connector.streams.dynamodb import STREAMS_TARGET
 from stack.stack import ROOT, dynamodb_command, dynamodb_ready
 from tests.integration.conftest import Stack
@@ -127,6 +133,27 @@ def percentile(values: list[float], p: int) -> float:
     return statistics.quantiles(values, n=100)[p - 1]
 
 
+def consume(bootstrap: str, table: str, measured: range, received: dict[int, float], all_seen: threading.Event
+            ) -> None:
+    """Notes when each measured change is readable in Kafka, until all are."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-{uuid.uuid4()}",
+                         "fetch.wait.max.ms": 5, "enable.auto.commit": False})
+    consumer.assign([TopicPartition(table, 0, WARM_UP_WRITES)])
+    seen = 0
+    while not all_seen.is_set():
+        for m in consumer.consume(1000, timeout=0.05):
+            now = time.perf_counter()
+            if m.error():
+                raise SystemExit(f"reading {table}: {m.error()}")
+            i = int(orjson.loads(m.key())["payload"]["pk"][5:])  # snapshot.item's pk: item-<i>
+            if i in measured and i not in received:
+                received[i] = now
+                seen += 1
+        if seen == len(measured):
+            all_seen.set()
+    consumer.close()
+
+
 def latency(stack: Stack, worker: BenchWorker, linger_ms: int | None, rate: int, seconds: float) -> None:
     """Prints p50/p99 of PutItem-to-readable-in-Kafka for `rate` writes/s over `seconds`; None: default linger.
     Writing goes on until every measured change is in Kafka, so the last of them do not wait out a linger that a
@@ -153,30 +180,15 @@ def latency(stack: Stack, worker: BenchWorker, linger_ms: int | None, rate: int,
     # The first changes make the topic and show the connector reading; they are not measured.
     for i in range(WARM_UP_WRITES):
         put(i)
+    deadline = time.monotonic() + 120
     while topic_total(stack.bootstrap, [table]) < WARM_UP_WRITES:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the first {WARM_UP_WRITES} changes did not reach Kafka in 120 s; see {worker.log}")
         time.sleep(0.1)
     measured = range(WARM_UP_WRITES, WARM_UP_WRITES + int(rate * seconds))
     sent: dict[int, float] = {}
     received: dict[int, float] = {}
     all_seen = threading.Event()
-
-    def consume() -> None:
-        consumer = Consumer({"bootstrap.servers": stack.bootstrap, "group.id": f"bench-{uuid.uuid4()}",
-                             "fetch.wait.max.ms": 5, "enable.auto.commit": False})
-        consumer.assign([TopicPartition(table, 0, WARM_UP_WRITES)])
-        seen = 0
-        while not all_seen.is_set():
-            for m in consumer.consume(1000, timeout=0.05):
-                now = time.perf_counter()
-                if m.error():
-                    raise SystemExit(f"reading {table}: {m.error()}")
-                i = int(orjson.loads(m.key())["payload"]["pk"][5:])  # snapshot.item's pk: item-<i>
-                if i in measured and i not in received:
-                    received[i] = now
-                    seen += 1
-            if seen == len(measured):
-                all_seen.set()
-        consumer.close()
 
     def write(first: int) -> None:
         for i in itertools.count(first, LATENCY_WRITERS):
@@ -188,7 +200,7 @@ def latency(stack: Stack, worker: BenchWorker, linger_ms: int | None, rate: int,
             sent[i] = time.perf_counter()
             put(i)
 
-    reader = threading.Thread(target=consume, daemon=True)
+    reader = threading.Thread(target=consume, args=(stack.bootstrap, table, measured, received, all_seen), daemon=True)
     reader.start()
     cpu = worker.cpu_s()
     start = time.perf_counter()
@@ -209,7 +221,26 @@ def latency(stack: Stack, worker: BenchWorker, linger_ms: int | None, rate: int,
           f"{cpu_per_s:.0%} of a core)", flush=True)
 
 
-def throughput(stack: Stack, worker: BenchWorker, changes: int, log: Path) -> tuple[float, float, float]:
+@dataclasses.dataclass(frozen=True)
+class Drains:
+    boto_rate: float
+    lean_rate: float
+    rate: float
+    cpu: CpuPerRecord
+    floor: CpuPerRecord
+
+
+def reference_run(worker: BenchWorker, tmp: Path, table: str, records: int) -> Run:
+    """Connect's floor: the same change records from memory through the same worker (see bench/reference.py)."""
+    batch = reference.cdc_batch(tmp / "cdc.batch", TableInfo(table, tuple(KEY)), item, table + "-ref")
+    run = worker.time_to_kafka("reference", reference.connector_config(batch, records, 1, {}), [table + "-ref"],
+                               records)
+    print(f"(r) reference source, from memory: {records:,} records in {run.seconds:.1f}s = "
+          f"{records / run.seconds:,.0f} records/s\n    steady state: {run.cpu.describe()}", flush=True)
+    return run
+
+
+def throughput(stack: Stack, worker: BenchWorker, changes: int, log: Path) -> Drains:
     """Changes/s of (a) the boto3 drain, (b) the lean drain and (c) the connector on the warm worker."""
     with fresh_dynamodb(stack, log) as own:
         ddb = own.dynamodb()
@@ -235,14 +266,15 @@ def throughput(stack: Stack, worker: BenchWorker, changes: int, log: Path) -> tu
                 config = own.connector_config(table, **CDC, **{"poll.linger.ms": "100", "max.batch.size": "5000",
                                                               **routed(f"-{run}")})
                 cpu = worker.cpu_s()
-                seconds = worker.time_to_kafka(f"drain-{run}", config, [f"{table}-{run}"], changes)
-                rate = changes / seconds
-                print(f"(c) connector end to end, {run} worker: {changes:,} changes in {seconds:.1f}s = "
-                      f"{rate:,.0f} changes/s; worker CPU {(worker.cpu_s() - cpu) / seconds:.0%} of a core, "
-                      f"RSS {worker.rss_mb():,.0f} MB", flush=True)
+                drained = worker.time_to_kafka(f"drain-{run}", config, [f"{table}-{run}"], changes)
+                rate = changes / drained.seconds
+                print(f"(c) connector end to end, {run} worker: {changes:,} changes in {drained.seconds:.1f}s = "
+                      f"{rate:,.0f} changes/s; worker CPU {(worker.cpu_s() - cpu) / drained.seconds:.0%} of a core, "
+                      f"RSS {worker.rss_mb():,.0f} MB\n    steady state: {drained.cpu.describe()}", flush=True)
+            floor = reference_run(worker, log.parent, table, changes)
         finally:
-            delete_topics(stack.bootstrap, [f"{table}-cold", f"{table}-warm"])
-    return boto_rate, lean_rate, rate
+            delete_topics(stack.bootstrap, [f"{table}-cold", f"{table}-warm", f"{table}-ref"])
+    return Drains(boto_rate, lean_rate, rate, drained.cpu, floor.cpu)
 
 
 def main() -> None:
@@ -254,19 +286,22 @@ def main() -> None:
     # The machine may be shared: the load at the start tells how far to trust the figures.
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        worker = BenchWorker(stack, Path(tmp))
+        worker = BenchWorker(stack, Path(tmp), plugins=reference.plugin_path(Path(tmp)))
         try:
-            boto_rate, lean_rate, rate = throughput(stack, worker, args.changes, Path(tmp) / "dynamodb.log")
+            drains = throughput(stack, worker, args.changes, Path(tmp) / "dynamodb.log")
             # A DynamoDB Local each, so neither run's writes walk past the other's stream records.
             for linger_ms in (0, None):
                 with fresh_dynamodb(stack, Path(tmp) / f"dynamodb-latency-{linger_ms}.log") as own:
                     latency(own, worker, linger_ms, rate=500, seconds=args.latency_seconds)
         finally:
             worker.stop()
-    print(f"(c) {rate:,.0f} changes/s, (b) {lean_rate:,.0f} changes/s, (a) {boto_rate:,.0f} changes/s; "
-          f"(c)/(a) = {rate / boto_rate:.2f}")
-    print(f"RESULT cdc ratio={rate / lean_rate:.3f} connector changes/s over lean-drain changes/s "
-          f"((c)/(a)={rate / boto_rate:.2f})")
+    d = drains
+    print(f"(c) {d.rate:,.0f} changes/s, (b) {d.lean_rate:,.0f} changes/s, (a) {d.boto_rate:,.0f} changes/s; "
+          f"(c)/(a) = {d.rate / d.boto_rate:.2f}")
+    print(f"RESULT cdc ratio={d.rate / d.lean_rate:.3f} connector changes/s over lean-drain changes/s "
+          f"((c)/(a)={d.rate / d.boto_rate:.2f})")
+    print(f"RESULT cdc-cpu ratio={d.floor.total_us / d.cpu.total_us:.3f} reference-source µs/record over connector "
+          f"µs/record ({d.floor.total_us:.1f} / {d.cpu.total_us:.1f}, steady state, worker's JsonConverter)")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ Run: `make bench-eos` (or `python bench/eos.py --items 100000`). The table and t
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 import tempfile
 import time
@@ -21,9 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from confluent_kafka.admin import AdminClient
-
-from bench.snapshot import BenchWorker, item, running_stack
+from bench.snapshot import BenchWorker, delete_topics, item, running_stack
 from tests.integration.conftest import Stack
 from tests.integration.tables import create_table, load
 
@@ -36,7 +33,7 @@ def rate_on(stack: Stack, table: str, items: int, eos: bool) -> float:
         worker = BenchWorker(stack, Path(tmp), extra)
         try:
             worker.snapshot("warm-up", [table], items, f"-{mode}-warm", **overrides)
-            return worker.snapshot("measured", [table], items, f"-{mode}", **overrides)
+            return items / worker.snapshot("measured", [table], items, f"-{mode}", **overrides).seconds
         finally:
             worker.stop()
 
@@ -57,11 +54,7 @@ def main() -> None:
         eos = rate_on(stack, table, args.items, eos=True)
     finally:
         ddb.delete_table(TableName=table)
-        admin = AdminClient({"bootstrap.servers": stack.bootstrap})
-        topics = [f"{table}-{mode}{warm}" for mode in ("plain", "eos") for warm in ("", "-warm")]
-        for future in admin.delete_topics(topics).values():
-            with contextlib.suppress(Exception):
-                future.result()
+        delete_topics(stack.bootstrap, [f"{table}-{m}{w}" for m in ("plain", "eos") for w in ("", "-warm")])
     print(f"at-least-once {plain:,.0f} items/s, exactly-once {eos:,.0f} items/s")
     print(f"RESULT eos ratio={eos / plain:.3f} exactly-once items/s over at-least-once items/s")
 

@@ -10,6 +10,11 @@ the same run measures items/s of:
 (c) runs on one fresh worker twice: on one table (150k items, which also warms the JVM up), then on all
 three (450k, the figure reported), and prints the worker's RSS after each: it must not grow with table
 size (the JVM heap is fixed and pre-touched so the figure shows the engine).
+  (r) then, on the same worker with the same converters, the reference source (bench/reference.py) emits the same
+      number of the same records from memory: Connect's floor for this work.
+For (c) and (r) the worker's CPU per record in the steady state (25% to 85% of the run's records) is printed, split
+by kind of thread (bench/cpu.py), and `RESULT snapshot-cpu ratio=<(r) µs / (c) µs>` ends the run: 1.0 means our
+connector costs a worker core no more than any Connect source writing the same records.
 
 Run: `make bench-snapshot` (or `python bench/snapshot.py --items 150000`). Tables and topics are
 deleted at the end; nothing else to reset.
@@ -19,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import signal
 import sys
@@ -38,9 +44,13 @@ from botocore.credentials import Credentials
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
+from bench import reference
+from bench.cpu import CpuPerRecord, CpuWindow
 from python_connector.aws.client import JsonClient
 from python_connector.cli.translate import DEFAULT_FORMAT, translate
 from python_connector.config import formats
+from python_connector.records.tables import TableInfo
+from stack.stack import PLUGINS
 from tests.integration.conftest import ENDPOINTS, Stack, local_stack
 from tests.integration.tables import create_table, load
 from tests.integration.workers import free_port, rest_answers, start_launched, worker_properties
@@ -116,9 +126,10 @@ def routed(suffix: str) -> dict[str, str]:
 
 
 def delete_topics(bootstrap: str, topics: list[str]) -> None:
-    for future in AdminClient({"bootstrap.servers": bootstrap}).delete_topics(topics).values():
+    """Best effort, bounded: a broker that does not answer must not hold the bench's end."""
+    for future in AdminClient({"bootstrap.servers": bootstrap}).delete_topics(topics, request_timeout=30).values():
         with contextlib.suppress(Exception):
-            future.result()
+            future.result(timeout=60)
 
 
 def topic_total(bootstrap: str, topics: list[str]) -> int:
@@ -131,48 +142,76 @@ def topic_total(bootstrap: str, topics: list[str]) -> int:
         consumer.close()
 
 
+# The steady state whose CPU per record is reported: from this share of a run's records to that one (the JIT and
+# the producer's first batches come before it, the last partial batches after it).
+STEADY_FROM, STEADY_TO = 0.25, 0.85
+SLOWEST_RATE = 200  # records/s: a run slower than this (plus 10 minutes) is taken for a hang
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    seconds: float
+    cpu: CpuPerRecord
+
+
 class BenchWorker:
     """A fresh launched worker with a fixed, pre-touched heap, so its RSS shows the engine's memory."""
 
-    def __init__(self, stack: Stack, tmp: Path, extra: Sequence[str] = ()):
+    def __init__(self, stack: Stack, tmp: Path, extra: Sequence[str] = (), plugins: Path = PLUGINS):
         self.stack = stack
         group, port = f"bench-{uuid.uuid4().hex[:8]}", free_port()
         self.url = f"http://127.0.0.1:{port}"
         self.log = tmp / f"{group}.log"
         os.environ["DDB_CDC_JVM_OPTS"] = "-Xms1g -Xmx1g -XX:+AlwaysPreTouch"
         self.process = start_launched(worker_properties(tmp / f"{group}.properties", stack.bootstrap, port, group,
-                                                        extra=extra), self.log)
+                                                        plugins=plugins, extra=extra), self.log)
         deadline = time.monotonic() + 120
         while not rest_answers(self.url):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"the bench worker did not start; see {self.log}")
             time.sleep(0.5)
 
-    def snapshot(self, name: str, tables: list[str], expected: int, suffix: str, **overrides: str) -> float:
-        """Items/s of one snapshot, from connector creation until the last record is in <table><suffix>."""
+    def snapshot(self, name: str, tables: list[str], expected: int, suffix: str, **overrides: str) -> Run:
+        """One snapshot, from connector creation until the last record is in <table><suffix>."""
         config = self.stack.connector_config(",".join(tables), **overrides, **{
             "tasks.max": str(len(tables)), "poll.linger.ms": "100", "max.batch.size": "5000",
             "dynamodb.snapshot.max.poll.records": "1000", "dynamodb.snapshot.max.rcu.percentage": "100",
             **routed(suffix)})
-        seconds = self.time_to_kafka(name, config, [t + suffix for t in tables], expected)
-        print(f"(c) connector end to end, {len(tables)} table(s): {expected:,} items in {seconds:.1f}s = "
-              f"{expected / seconds:,.0f} items/s; worker RSS now {self.rss_mb():,.0f} MB", flush=True)
-        return expected / seconds
+        run = self.time_to_kafka(name, config, [t + suffix for t in tables], expected)
+        print(f"(c) connector end to end, {len(tables)} table(s): {expected:,} items in {run.seconds:.1f}s = "
+              f"{expected / run.seconds:,.0f} items/s; worker RSS now {self.rss_mb():,.0f} MB\n"
+              f"    steady state: {run.cpu.describe()}", flush=True)
+        return run
 
-    def time_to_kafka(self, name: str, config: dict[str, str], topics: list[str], expected: int) -> float:
-        """Seconds from creating the connector until `expected` records are readable in `topics`; then deletes it."""
-        start = time.perf_counter()
+    def time_to_kafka(self, name: str, config: dict[str, str], topics: list[str], expected: int) -> Run:
+        """From creating the connector until `expected` records are readable in `topics`, with the worker's CPU per
+        record in the steady state; then deletes the connector."""
+        start, whole = time.perf_counter(), CpuWindow(self.process.pid)
         self.create(name, config)
         try:
-            checked = start
-            while topic_total(self.stack.bootstrap, topics) < expected:
-                if time.perf_counter() - checked > 5:  # a failed task would leave this loop waiting forever
-                    self.raise_if_failed(name)
-                    checked = time.perf_counter()
-                time.sleep(0.2)
-            return time.perf_counter() - start
+            return self._wait_for(name, topics, expected, start, whole)
         finally:
             self.delete(name)
+
+    def _wait_for(self, name: str, topics: list[str], expected: int, start: float, whole: CpuWindow) -> Run:
+        deadline = start + 600 + expected / SLOWEST_RATE
+        checked, window, cpu = start, None, None
+        while (total := topic_total(self.stack.bootstrap, topics)) < expected:
+            now = time.perf_counter()
+            if now > deadline:
+                raise SystemExit(f"connector {name}: only {total:,} of {expected:,} records in Kafka after "
+                                 f"{now - start:.0f}s; see {self.log}")
+            if now - checked > 5:  # a failed task would leave this loop waiting forever
+                self.raise_if_failed(name)
+                checked = now
+            if window is None and total >= expected * STEADY_FROM:
+                window = (CpuWindow(self.process.pid), total)
+            elif window is not None and cpu is None and total >= expected * STEADY_TO:
+                cpu = window[0].per_record(total - window[1])
+            time.sleep(0.2)
+        if cpu is None:  # too quick to sample a steady state: the whole run
+            cpu = whole.per_record(expected)
+        return Run(time.perf_counter() - start, cpu)
 
     def create(self, name: str, config: dict[str, str]) -> None:
         requests.put(f"{self.url}/connectors/{name}/config", json=config, timeout=30).raise_for_status()
@@ -202,6 +241,17 @@ class BenchWorker:
         self.process.wait(60)
 
 
+def reference_run(worker: BenchWorker, tmp: Path, table: str, records: int, converters: dict[str, str]) -> Run:
+    """Connect's floor: the same records from memory through the same worker (see bench/reference.py)."""
+    batch = reference.snapshot_batch(tmp / "snapshot.batch", TableInfo(table, (("pk", "S"), ("sk", "N"))), item,
+                                     table + "-ref")
+    config = reference.connector_config(batch, records, 3, converters)
+    run = worker.time_to_kafka("reference", config, [table + "-ref"], records)
+    print(f"(r) reference source, from memory: {records:,} records in {run.seconds:.1f}s = "
+          f"{records / run.seconds:,.0f} records/s\n    steady state: {run.cpu.describe()}", flush=True)
+    return run
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=150_000, help="items per table (3 tables)")
@@ -221,31 +271,37 @@ def main() -> None:
     for th in threads:
         th.start()
     for th in threads:
-        th.join()
+        th.join(3600)
+        if th.is_alive():
+            raise SystemExit("loading the bench tables took over an hour: is DynamoDB Local answering?")
     print(f"loaded {3 * args.items:,} items in {time.perf_counter() - started:.0f}s (not timed below)", flush=True)
     try:
         boto_rate, _ = timed("(a) boto3 parallel Scan", lambda: boto3_scan(stack.dynamodb_endpoint, tables))
         lean_rate, _ = timed("(b) lean reader (signed HTTP + orjson)", lambda: lean_scan(stack.dynamodb_endpoint,
                                                                                         tables))
         with tempfile.TemporaryDirectory() as tmp:
-            worker = BenchWorker(stack, Path(tmp))
+            worker = BenchWorker(stack, Path(tmp), plugins=reference.plugin_path(Path(tmp)))
             try:
                 # The first run also warms the JVM up (its JIT compiles for a good part of a short run).
                 worker.snapshot("warm-up", tables[:1], args.items, "-one", **converters)
                 rss_one = worker.rss_mb()
-                rate = worker.snapshot("three", tables, 3 * args.items, "-three", **converters)
+                ours = worker.snapshot("three", tables, 3 * args.items, "-three", **converters)
                 rss_three = worker.rss_mb()
+                floor = reference_run(worker, Path(tmp), tables[0], 3 * args.items, converters)
             finally:
                 worker.stop()
     finally:
         for t in tables:
             ddb.delete_table(TableName=t)
-        delete_topics(stack.bootstrap, [tables[0] + "-one", *(t + "-three" for t in tables)])
+        delete_topics(stack.bootstrap, [tables[0] + "-one", *(t + "-three" for t in tables), tables[0] + "-ref"])
+    rate = 3 * args.items / ours.seconds
     print(f"worker RSS: {rss_one:,.0f} MB after {args.items:,} items, {rss_three:,.0f} MB after "
           f"{4 * args.items:,} items (heap fixed at 1 GB)")
     print(f"(c)/(a) = {rate / boto_rate:.2f}")
     print(f"RESULT snapshot ratio={rate / lean_rate:.3f} connector items/s over lean-reader items/s "
           f"((c)/(a)={rate / boto_rate:.2f})")
+    print(f"RESULT snapshot-cpu ratio={floor.cpu.total_us / ours.cpu.total_us:.3f} reference-source µs/record over "
+          f"connector µs/record ({floor.cpu.total_us:.1f} / {ours.cpu.total_us:.1f}, steady state, {args.format})")
 
 
 if __name__ == "__main__":

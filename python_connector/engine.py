@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from python_connector import config as cfg
 from python_connector.aws.client import AwsError
-from python_connector.connector import planning as connector
+from python_connector.connector import discovery, offsets_admin, planning
 from python_connector.task.task import SourceTaskEngine
 
 
@@ -56,20 +56,20 @@ class Engine:
         return cfg.validate(raw)
 
     def start_connector(self, raw: Mapping[str, str]) -> None:
-        connector.start(raw)
+        discovery.start(raw)
 
     def discover_tables(self, raw: Mapping[str, str]) -> dict[str, Any]:
-        return connector.discover_tables(raw)
+        return discovery.discover_tables(raw)
 
     def offset_partitions(self, raw: Mapping[str, str]) -> list[dict[str, str]]:
-        return connector.offset_partitions(raw)
+        return offsets_admin.offset_partitions(raw)
 
     def alter_offsets(self, raw: Mapping[str, str], entries: Sequence[Mapping[str, Any]]) -> str | None:
-        return connector.alter_offsets(raw, entries)
+        return offsets_admin.alter_offsets(raw, entries)
 
     def task_configs(self, raw: Mapping[str, str], max_tasks: int,
                      stored: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
-        return connector.task_configs(raw, max_tasks, stored)
+        return planning.task_configs(raw, max_tasks, stored)
 
     def start_task(self, raw: Mapping[str, str], stored: Sequence[Mapping[str, Any]]) -> str:
         task = self._task_factory(raw, stored)

@@ -14,7 +14,7 @@ import os
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -112,6 +112,8 @@ class RetryPolicy:
     base_s: float = 0.05
     cap_s: float = 5.0
     max_elapsed_s: float = 120.0
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+    clock: Callable[[], float] = field(default=time.monotonic, compare=False)
 
     def delay(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
         return rand() * min(self.cap_s, self.base_s * (2**attempt))
@@ -122,8 +124,7 @@ class JsonClient:
 
     def __init__(self, endpoint: str, region: str, credentials: Credentials, target_prefix: str,
                  service: str = "dynamodb", json_version: str = "1.0", pool_size: int = 32,
-                 retry: RetryPolicy | None = None,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
+                 retry: RetryPolicy | None = None):
         self.endpoint = endpoint
         self._credentials = credentials
         self._service = service
@@ -133,19 +134,17 @@ class JsonClient:
         self._pool = urllib3.PoolManager(maxsize=pool_size, retries=False,
                                          timeout=urllib3.Timeout(connect=5.0, read=60.0))
         self._retry = retry or RetryPolicy()
-        self._sleep = sleep
-        self._clock = clock
 
     def call(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
         """Calls the operation, retrying retriable errors per the policy; returns the parsed answer."""
         payload = orjson.dumps(body)
-        started = self._clock()
+        started = self._retry.clock()
         attempt = 0
         while True:
             try:
                 return self._send(operation, payload)
             except AwsError as e:
-                elapsed = self._clock() - started
+                elapsed = self._retry.clock() - started
                 if not e.retriable or elapsed >= self._retry.max_elapsed_s:
                     raise
                 pause = self._retry.delay(attempt)
@@ -154,7 +153,7 @@ class JsonClient:
                     log.warning("%s still failing after %d attempts (%.0fs): %s; retrying", operation,
                                 attempt + 1, elapsed, e)
                 attempt += 1
-                self._sleep(pause)
+                self._retry.sleep(pause)
 
     def _send(self, operation: str, payload: bytes) -> dict[str, Any]:
         request = AWSRequest(method="POST", url=self.endpoint + "/", data=payload, headers={

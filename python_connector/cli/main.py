@@ -18,12 +18,12 @@ def main(argv: list[str] | None = None) -> int:
     worker.add_argument("--metrics-port", type=int, help="serve the engine's metrics (Prometheus text) at "
                                                          "/metrics on this port (default: not served)")
     worker.add_argument("--metrics-host", default="127.0.0.1", help="the address to serve metrics on (127.0.0.1)")
-    status = commands.add_parser("status", help="show each connector's tables: phase, snapshot progress, CDC lag")
-    status.add_argument("--connect-url", default="http://127.0.0.1:8083", help="the worker's REST API")
-    status.add_argument("--metrics-url", action="append", default=[],
+    status_cmd = commands.add_parser("status", help="show each connector's tables: phase, snapshot progress, CDC lag")
+    status_cmd.add_argument("--connect-url", default="http://127.0.0.1:8083", help="the worker's REST API")
+    status_cmd.add_argument("--metrics-url", action="append", default=[],
                         help="a worker's metrics endpoint (repeat for each worker of the cluster)")
-    status.add_argument("--connector", action="append", default=[], help="only this connector (repeatable)")
-    status.add_argument("--watch", type=float, nargs="?", const=2.0, metavar="SECONDS",
+    status_cmd.add_argument("--connector", action="append", default=[], help="only this connector (repeatable)")
+    status_cmd.add_argument("--watch", type=float, nargs="?", const=2.0, metavar="SECONDS",
                         help="refresh every SECONDS (2) until interrupted")
     translate = commands.add_parser("translate", help="turn a Confluent Cloud connector config into a "
                                                       "self-managed one (prints it, or submits it)")

@@ -244,7 +244,7 @@ def typed_value(prop: Property, raw: Any) -> Any:
         if text not in ("true", "false"):
             raise ValueError(f"must be true or false, got {raw!r}")
         return text == "true"
-    value = str(raw).strip() if prop.type == "STRING" else str(raw)
-    if prop.valid_values and value not in prop.valid_values:
-        raise ValueError(f"must be one of {', '.join(prop.valid_values)}, got {value!r}")
-    return value
+    text = str(raw).strip() if prop.type == "STRING" else str(raw)
+    if prop.valid_values and text not in prop.valid_values:
+        raise ValueError(f"must be one of {', '.join(prop.valid_values)}, got {text!r}")
+    return text

@@ -3,33 +3,17 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
-from python_connector.aws.client import AwsError, JsonClient
+import orjson
+
+from python_connector import config as cfg
+from python_connector.aws.client import JsonClient, dynamodb_client, resolve_region, tagging_client
 from python_connector.config import ConnectorConfig, parse_tag_filters
-from python_connector.snapshot import pacing
+from python_connector.task.task_config import TABLES_KEY
 
 log = logging.getLogger(__name__)
-
-
-class TableNotFound(Exception):
-    """A configured table does not exist at the endpoint."""
-
-    def __init__(self, table: str, endpoint: str):
-        self.table = table
-        super().__init__(f"DynamoDB table '{table}' does not exist at {endpoint}. Create it, or remove it from "
-                         "dynamodb.table.includelist.")
-
-
-@dataclass(frozen=True)
-class TableInfo:
-    name: str
-    key: tuple[tuple[str, str], ...]  # (attribute, S|N|B), hash key first
-    item_count: int = 0  # DynamoDB's estimate, refreshed about every six hours
-    read_capacity: float = 0.0  # read units per second the table can serve (see pacing)
-    units_per_item: float = pacing.DEFAULT_ITEM_BYTES * pacing.UNITS_PER_BYTE
-    description: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # DescribeTable's answer
 
 
 def tables_to_capture(config: ConnectorConfig) -> list[str]:
@@ -81,21 +65,24 @@ def discover(config: ConnectorConfig, dynamodb: JsonClient, tagging: JsonClient 
     return [t for t in tagged if t in present]
 
 
-def describe(client: JsonClient, table: str) -> TableInfo:
-    try:
-        answer = client.call("DescribeTable", {"TableName": table})["Table"]
-    except AwsError as e:
-        if e.code == "ResourceNotFoundException":
-            raise TableNotFound(table, client.endpoint) from None
-        raise
-    types = {a["AttributeName"]: a["AttributeType"] for a in answer["AttributeDefinitions"]}
-    ordered = sorted(answer["KeySchema"], key=lambda k: k["KeyType"] != "HASH")
-    key = tuple((k["AttributeName"], types[k["AttributeName"]]) for k in ordered)
-    return TableInfo(name=table, key=key, item_count=int(answer.get("ItemCount", 0)),
-                     read_capacity=pacing.table_capacity(answer, lambda: table_max_read_units(client)),
-                     units_per_item=pacing.units_per_item_estimate(answer), description=answer)
+def start(raw: Mapping[str, str]) -> cfg.ConnectorConfig:
+    """Checks a connector's configuration as it starts, and says once what it resolved."""
+    config = cfg.parse(raw)
+    for warning in cfg.unknown_property_warnings(raw):
+        log.warning("Connector %s: %s", raw.get("name"), warning)
+    region, origin = resolve_region(config)
+    log.info("Connector %s signs AWS requests for region %s (from %s)", raw.get("name"), region, origin)
+    return config
 
 
-def table_max_read_units(client: JsonClient) -> float:
-    """The account's per-table read ceiling, which bounds an on-demand table without its own."""
-    return float(client.call("DescribeLimits", {})["TableMaxReadCapacityUnits"])
+def discover_tables(raw: Mapping[str, str]) -> dict[str, Any]:
+    """The tables to capture now, and how often (ms) to look again: 0 when the set is fixed (INCLUDELIST)."""
+    config = cfg.parse(raw)
+    tag_mode = config["dynamodb.table.discovery.mode"] == "TAG"
+    tables = discover(config, dynamodb_client(config), tagging_client(config) if tag_mode else None)
+    return {"tables": tables, "intervalMs": config["dynamodb.table.discovery.interval.ms"] if tag_mode else 0}
+
+
+def tables_of(raw: Mapping[str, str], config: cfg.ConnectorConfig) -> list[str]:
+    """The discovered table set the shim passed back, else the configured include list."""
+    return orjson.loads(raw[TABLES_KEY]) if TABLES_KEY in raw else tables_to_capture(config)

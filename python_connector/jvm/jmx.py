@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 
 import jpype
 from jpype import JImplements, JOverride
@@ -49,7 +50,7 @@ def table_mbean(registry: Registry, connector: str, table: str) -> object:
             return read(str(name))
 
         @JOverride
-        def getAttributes(self, names: object) -> object:
+        def getAttributes(self, names: Iterable[object]) -> object:
             attributes = management.AttributeList()
             for name in names:
                 if str(name) in ATTRIBUTES:

@@ -10,19 +10,6 @@ from collections.abc import Callable, Mapping
 log = logging.getLogger(__name__)
 
 REPORT_INTERVAL_S = 30.0
-STREAM_RETENTION_MS = 24 * 3600 * 1000
-RETENTION_WARNING_MS = 20 * 3600 * 1000  # warn this long into a SNAPSHOT_CDC snapshot
-
-
-def retention_warning(table: str, snapshot_start_ms: int, now_ms: int) -> str | None:
-    """With SNAPSHOT_CDC the stream must still hold the changes since the snapshot began when it ends."""
-    age = now_ms - snapshot_start_ms
-    if age < RETENTION_WARNING_MS:
-        return None
-    left_h = (STREAM_RETENTION_MS - age) / 3_600_000
-    return (f"The snapshot of {table} began {age / 3_600_000:.1f} h ago: DynamoDB Streams keeps changes for 24 h, "
-            f"so unless it completes within {max(left_h, 0):.1f} h the changes made since it began can no longer be "
-            "read and change data capture will fail. Raise dynamodb.snapshot.max.rcu.percentage or tasks.max.")
 
 
 class SnapshotProgress:

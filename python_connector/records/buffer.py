@@ -27,6 +27,11 @@ class Group:
     last_offset: Mapping[str, Any] | None = None
     committed: Any = None
 
+    def wire_header(self) -> dict[str, Any]:
+        """The header as the wire carries it: ``lastOffset`` is what the decoder merges into the final record's
+        offset (a segment's or a shard's completion)."""
+        return self.header if self.last_offset is None else {**self.header, "lastOffset": dict(self.last_offset)}
+
 
 class RecordBuffer:
     def __init__(self, capacity: int, clock: Callable[[], float] = time.monotonic):

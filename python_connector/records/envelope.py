@@ -20,8 +20,8 @@ from typing import Any
 
 import orjson
 
-from python_connector.connector.discovery import TableInfo
 from python_connector.records import offsets, wire
+from python_connector.records.tables import TableInfo
 
 Item = dict[str, dict[str, Any]]
 
@@ -50,6 +50,8 @@ def group_header(table: TableInfo, sync_mode: str, ts_ns: int, partition: dict[s
         "partition": partition,
         "offset": offset,
         "positionField": position_field,
+        # A delete is followed by a tombstone (same key, null value), so compacted topics drop the key.
+        "tombstones": True,
     }
 
 

@@ -131,6 +131,14 @@ def read_shards(stored: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], Sh
 
 
 @dataclass(frozen=True)
+class TableSnapshot:
+    """The snapshot generation of a table the connector decided on: when it started and which it is."""
+
+    start_ms: int
+    count: int
+
+
+@dataclass(frozen=True)
 class SegmentProgress:
     """What a stored TypeB offset says about one segment."""
 

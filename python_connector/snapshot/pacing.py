@@ -15,24 +15,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 # A page should cost at most this much of a second's budget, so pacing is smooth and a page's
 # rounding (0.5 unit) stays small against it.
 PAGE_SECONDS = 0.25
-UNITS_PER_BYTE = 0.5 / 4096  # eventually consistent Scan: 0.5 unit per 4 KB
-DEFAULT_ITEM_BYTES = 1024
-
-
-def table_capacity(table: Mapping[str, Any], table_max_read_units: Callable[[], float]) -> float:
-    """Read units per second the table can serve, from its DescribeTable answer (limits asked only if needed)."""
-    provisioned = (table.get("ProvisionedThroughput") or {}).get("ReadCapacityUnits") or 0
-    billing = (table.get("BillingModeSummary") or {}).get("BillingMode")
-    if billing != "PAY_PER_REQUEST" and provisioned > 0:
-        return float(provisioned)
-    ceiling = (table.get("OnDemandThroughput") or {}).get("MaxReadRequestUnits") or -1
-    return float(ceiling) if ceiling > 0 else table_max_read_units()
 
 
 def task_budget(capacity: float, percentage: int, task_segments: int, total_segments: int) -> float:
@@ -85,10 +73,3 @@ class ReadBudget:
     def page_limit(self, units_per_item: float, max_items: int) -> int:
         """Items per Scan page so a page costs about PAGE_SECONDS of budget, within [1, max_items]."""
         return max(1, min(max_items, int(self.units_per_s * PAGE_SECONDS / max(units_per_item, 1e-9))))
-
-
-def units_per_item_estimate(table: Mapping[str, Any]) -> float:
-    """Read units one item costs in an eventually consistent Scan, from the table's size and count."""
-    count = int(table.get("ItemCount") or 0)
-    size = int(table.get("TableSizeBytes") or 0)
-    return (size / count if count and size else DEFAULT_ITEM_BYTES) * UNITS_PER_BYTE

@@ -19,9 +19,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from python_connector.aws.client import AwsError, JsonClient
-from python_connector.snapshot.scan import TableSnapshot
-from python_connector.streams.leases import ensure_table, safe_table_name
+from python_connector.aws.client import AwsError, JsonClient, dynamodb_client
+from python_connector.aws.tables import ensure_table, safe_table_name
+from python_connector.config import ConnectorConfig
+from python_connector.records.offsets import TableSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -72,3 +73,18 @@ class SnapshotRegistry:
     def ensure(self) -> None:
         """On demand: a table touched once per snapshot decision."""
         ensure_table(self._client, self.name, "tableName", "PAY_PER_REQUEST", {})
+
+
+def for_connector(config: ConnectorConfig, connector: str) -> SnapshotRegistry | None:
+    """The connector's snapshot registry, created if missing; None (warned) in CDC mode or without access."""
+    if config.sync_mode == "CDC":
+        return None
+    try:
+        registry = SnapshotRegistry.of(dynamodb_client(config), config["dynamodb.cdc.checkpointing.table.prefix"],
+                                       connector)
+        registry.ensure()
+    except AwsError as e:
+        log.warning("Connector %s: snapshot decisions are kept in memory only (the snapshot registry table is "
+                    "unavailable: %s); after an offsets reset, snapshotCount starts at 1 again", connector, e)
+        return None
+    return registry

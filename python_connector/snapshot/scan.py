@@ -1,4 +1,4 @@
-"""Snapshot: plan which segments to scan from the stored offsets, then scan them page by page.
+"""Snapshot: scan a planned segment page by page into the buffer (the plan: :mod:`.plan`).
 
 The scanner never stores progress itself: each record carries its own resume key in its offset,
 and Connect stores that offset only after the record is written.
@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from enum import Enum
 from typing import Any
 
-import orjson
-
 from python_connector.aws.client import JsonClient
-from python_connector.connector.discovery import TableInfo
 from python_connector.records import offsets
 from python_connector.records.buffer import Group, RecordBuffer
-from python_connector.records.envelope import SnapshotSource, snapshot_records
+from python_connector.records.envelope import snapshot_records
 from python_connector.snapshot.pacing import ReadBudget
+from python_connector.snapshot.plan import SegmentPlan
 
 
 class Outcome(Enum):
@@ -34,49 +31,6 @@ class SnapshotError(Exception):
         self.table = table
         self.segment = segment
         super().__init__(f"Snapshot of table '{table}' segment {segment} failed: {cause}")
-
-
-@dataclass(frozen=True)
-class SegmentPlan:
-    source: SnapshotSource
-    exclusive_start_key: dict[str, Any] | None
-    skip: bool
-
-
-@dataclass(frozen=True)
-class TableSnapshot:
-    """The snapshot generation of a table the connector decided on: when it started and which it is."""
-
-    start_ms: int
-    count: int
-
-
-def decide_table_snapshots(tables: Sequence[str], stored: Mapping[tuple[str, int], offsets.SegmentProgress],
-                           now_ms: int, new: Callable[[str], TableSnapshot] | None = None) -> dict[str, TableSnapshot]:
-    """Per table: the stored snapshot (earliest start of its segments), or ``new(table)`` (default: the
-    first snapshot, starting now)."""
-    out = {}
-    for table in tables:
-        seen = [p for (t, _), p in stored.items() if t == table]
-        if seen:
-            out[table] = TableSnapshot(min(p.start_ms for p in seen), max(p.count for p in seen))
-        else:
-            out[table] = new(table) if new is not None else TableSnapshot(now_ms, 1)
-    return out
-
-
-def plan(tables: Mapping[str, TableInfo], assignment: Sequence[tuple[str, int]], total_segments: int,
-         snapshots: Mapping[str, TableSnapshot], stored: Mapping[tuple[str, int], offsets.SegmentProgress]
-         ) -> list[SegmentPlan]:
-    """What to scan: every assigned segment, from its stored resume key, skipping completed ones."""
-    plans = []
-    for table, segment in assignment:
-        snap = snapshots[table]
-        progress = stored.get((table, segment))
-        start_key = orjson.loads(progress.exclusive_start_key) if progress and progress.exclusive_start_key else None
-        source = SnapshotSource(tables[table], segment, total_segments, snap.count, snap.start_ms)
-        plans.append(SegmentPlan(source, start_key, skip=bool(progress and progress.completed)))
-    return plans
 
 
 def scan_segment(client: JsonClient, segment: SegmentPlan, buffer: RecordBuffer, limit: int, budget: ReadBudget,

@@ -1,4 +1,4 @@
-"""DynamoDB Streams: a table's stream, its shards in lineage order, and the stream errors we act on."""
+"""DynamoDB Streams as a change source: a table's stream, its shards, its pages, and the errors we act on."""
 
 from __future__ import annotations
 
@@ -7,28 +7,16 @@ from typing import Any
 
 from python_connector.aws.client import AwsError, JsonClient, resolve_credentials, resolve_region
 from python_connector.config import ConnectorConfig
+from python_connector.streams.source import IteratorExpired, Page, PositionTrimmed, Shard, StreamInfo, lineage_order
 
 STREAMS_TARGET = "DynamoDBStreams_20120810"
 # The images the envelope needs: before and after. Others work, with what they give (see README).
 VIEW_TYPES = ("NEW_AND_OLD_IMAGES", "NEW_IMAGE", "OLD_IMAGE", "KEYS_ONLY")
+STREAM_RETENTION_MS = 24 * 3600 * 1000
 
 
 class StreamNotUsable(Exception):
     """The table has no enabled stream: the message names the table and what to change."""
-
-
-@dataclass(frozen=True)
-class StreamInfo:
-    table: str
-    arn: str
-    view_type: str
-
-
-@dataclass(frozen=True)
-class Shard:
-    id: str
-    parent: str | None
-    closed: bool  # has an EndingSequenceNumber: no record will be added to it
 
 
 def streams_client(config: ConnectorConfig) -> JsonClient:
@@ -69,25 +57,6 @@ def list_shards(streams: JsonClient, arn: str) -> list[Shard]:
         request["ExclusiveStartShardId"] = last
 
 
-def lineage_order(shards: list[Shard]) -> list[Shard]:
-    """Parents before children (a parent no longer listed, trimmed away, does not hold its child back)."""
-    by_id = {s.id: s for s in shards}
-    ordered: list[Shard] = []
-    seen: set[str] = set()
-
-    def visit(shard: Shard) -> None:
-        if shard.id in seen:
-            return
-        seen.add(shard.id)
-        if shard.parent in by_id:
-            visit(by_id[shard.parent])
-        ordered.append(shard)
-
-    for shard in shards:
-        visit(shard)
-    return ordered
-
-
 def is_expired_iterator(error: AwsError) -> bool:
     """The shard iterator is older than 15 minutes: the caller asks for a fresh one after its last position."""
     return error.code == "ExpiredIteratorException"
@@ -96,3 +65,36 @@ def is_expired_iterator(error: AwsError) -> bool:
 def is_trimmed(error: AwsError) -> bool:
     """The records at the position are past the 24-hour retention: the caller fails loudly, naming the table."""
     return error.code == "TrimmedDataAccessException"
+
+
+@dataclass(frozen=True)
+class DynamoDbStreams:
+    """The ChangeSource of DynamoDB Streams, over its JSON API."""
+
+    client: JsonClient
+
+    def shards(self, stream_arn: str) -> list[Shard]:
+        return list_shards(self.client, stream_arn)
+
+    def iterator(self, stream_arn: str, shard: str, after: str | None, start: str) -> str:
+        request = {"StreamArn": stream_arn, "ShardId": shard}
+        if after is not None:
+            request |= {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
+        else:
+            request["ShardIteratorType"] = start
+        return str(self._call("GetShardIterator", request)["ShardIterator"])
+
+    def read(self, iterator: str, limit: int) -> Page:
+        page = self._call("GetRecords", {"ShardIterator": iterator, "Limit": limit})
+        return Page(page.get("Records") or [], page.get("NextShardIterator"))
+
+    def _call(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The call, with the stream errors the reader acts on raised as the ChangeSource's own."""
+        try:
+            return self.client.call(operation, body)
+        except AwsError as e:
+            if is_expired_iterator(e):
+                raise IteratorExpired(str(e)) from e
+            if is_trimmed(e):
+                raise PositionTrimmed(str(e)) from e
+            raise

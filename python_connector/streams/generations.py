@@ -19,9 +19,9 @@ from typing import Any
 
 from python_connector.config import ConnectorConfig, javatime
 from python_connector.records import offsets
-from python_connector.snapshot.scan import TableSnapshot
-from python_connector.streams import leases
-from python_connector.streams.reader import InitialPosition
+from python_connector.records.offsets import TableSnapshot
+from python_connector.streams.leases.table import table_name
+from python_connector.streams.positions import InitialPosition
 
 # SNAPSHOT_CDC streams from this long before the snapshot began (DynamoDB Local rounds to the minute).
 HANDOVER_MARGIN_MS = 60_000
@@ -62,13 +62,13 @@ def decide(config: ConnectorConfig, connector: str, tables: Sequence[str], store
         edit = _stored(stored, offsets.stream_partition(table))
         if edit is not None and offsets.LEASE_TABLE_FIELD not in edit:
             at_ms = edited_start_ms(edit)
-            plans[table] = StreamPlan(leases.table_name(prefix, connector, table, f"t{at_ms}"),
+            plans[table] = StreamPlan(table_name(prefix, connector, table, f"t{at_ms}"),
                                       at_timestamp(at_ms, now_ms), True, current)
         elif current is not None:
             plans[table] = StreamPlan(current, configured_start(config, snapshots.get(table), now_ms), False)
         else:
             start_ms = snapshots[table].start_ms if config.sync_mode == "SNAPSHOT_CDC" else now_ms
-            plans[table] = StreamPlan(leases.table_name(prefix, connector, table, f"s{start_ms}"),
+            plans[table] = StreamPlan(table_name(prefix, connector, table, f"s{start_ms}"),
                                       configured_start(config, snapshots.get(table), now_ms), True)
     return plans
 

@@ -18,18 +18,19 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
 
-from python_connector.aws.client import AwsError, JsonClient
-from python_connector.connector.discovery import TableInfo
-from python_connector.metrics.progress import STREAM_RETENTION_MS
 from python_connector.metrics.registry import METRICS
 from python_connector.records import offsets
 from python_connector.records.buffer import Group, RecordBuffer
 from python_connector.records.envelope import StreamSource, change_records, created_ms, offset_header
-from python_connector.streams import leases
-from python_connector.streams.dynamodb import Shard, StreamInfo, is_expired_iterator, is_trimmed, list_shards
-from python_connector.streams.leases import SHARD_END, Committed, Lease, LeaseKeeper, LeaseTable
+from python_connector.records.tables import TableInfo
+from python_connector.streams import positions
+from python_connector.streams.dynamodb import STREAM_RETENTION_MS
+from python_connector.streams.leases import Committed, Lease, LeaseKeeper, LeaseTable
+from python_connector.streams.positions import SHARD_END, InitialPosition
+from python_connector.streams.source import ChangeSource, IteratorExpired, PositionTrimmed, Shard, StreamInfo
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +61,6 @@ class CdcError(Exception):
         super().__init__(f"Change data capture of table '{table}' failed: {cause}")
 
 
-@dataclass(frozen=True)
-class InitialPosition:
-    """Where the shards listed at a table's first CDC start begin."""
-
-    kind: str  # TRIM_HORIZON, LATEST or AT_TIMESTAMP
-    at_ms: int | None = None
-
-
 @dataclass
 class ShardCursor:
     shard: str
@@ -84,63 +77,95 @@ class ShardCursor:
     @classmethod
     def resuming(cls, lease: Lease, stored: offsets.ShardProgress | None) -> ShardCursor:
         """Where reading resumes: after the further of the lease checkpoint and Connect's stored position."""
-        point = leases.further(lease.checkpoint, None if stored is None else
+        point = positions.further(lease.checkpoint, None if stored is None else
                                SHARD_END if stored.ended else stored.sequence_number)
         if point == SHARD_END:
-            return cls(lease.shard, lease.parent, None, leases.TRIM_HORIZON, finished=True)
-        if leases.is_sequence(point):
+            return cls(lease.shard, lease.parent, None, positions.TRIM_HORIZON, finished=True)
+        if positions.is_sequence(point):
             caught_up = stored.caught_up_ms if stored is not None and stored.sequence_number == point else None
-            return cls(lease.shard, lease.parent, point, leases.TRIM_HORIZON, caught_up_ms=caught_up)
-        if point.startswith(leases.AT_TIMESTAMP):
-            return cls(lease.shard, lease.parent, None, leases.TRIM_HORIZON,
-                       not_before_ms=int(point.removeprefix(leases.AT_TIMESTAMP)))
+            return cls(lease.shard, lease.parent, point, positions.TRIM_HORIZON, caught_up_ms=caught_up)
+        if point.startswith(positions.AT_TIMESTAMP):
+            return cls(lease.shard, lease.parent, None, positions.TRIM_HORIZON,
+                       not_before_ms=int(point.removeprefix(positions.AT_TIMESTAMP)))
         return cls(lease.shard, lease.parent, None, point)
 
 
+@dataclass(frozen=True)
+class StreamStart:
+    """Where a table's stream is read from: the stream, the initial position of a new generation, and the shard
+    positions Connect stored."""
+
+    stream: StreamInfo
+    initial: InitialPosition
+    stored: Mapping[str, offsets.ShardProgress]
+
+
+@dataclass(frozen=True)
+class ReaderSettings:
+    limit: int  # GetRecords Limit (dynamodb.cdc.max.poll.records)
+    heartbeat_topic: str = "__dynamodb-cdc-heartbeat"
+    heartbeat_s: float = 300.0
+    connector_name: str = ""
+    clock: Clock = field(default_factory=lambda: Clock())
+
+
+class ReaderHooks(Protocol):
+    """What the reader asks of the task that runs it."""
+
+    stopped: threading.Event
+
+    def may_start(self) -> bool:
+        """Whether the table's change events may flow yet (the snapshot strategy decides)."""
+        ...
+
+    def current_stream_arn(self) -> str | None:
+        """The table's stream now (None: not checked); when it is no longer the one read, the table stops."""
+        ...
+
+    def announcement(self) -> list[Group]:
+        """The groups put first once reading starts (a new generation's TypeA and TypeC offsets)."""
+        ...
+
+
+@dataclass
+class Clock:
+    monotonic: Callable[[], float] = time.monotonic
+    ns: Callable[[], int] = time.time_ns
+
+
 class TableStreamReader:
-    def __init__(self, streams: JsonClient, table: TableInfo, stream: StreamInfo, initial: InitialPosition,
-                 stored: Mapping[str, offsets.ShardProgress], buffer: RecordBuffer, limit: int,
-                 stopped: threading.Event, keeper: LeaseKeeper, lease_table: LeaseTable,
-                 current_arn: Callable[[], str] | None = None, may_start: Callable[[], bool] = lambda: True,
-                 announce: Callable[[], list[Group]] | None = None, heartbeat_topic: str = "__dynamodb-cdc-heartbeat",
-                 heartbeat_s: float = 300.0, connector_name: str = "",
-                 clock: Callable[[], float] = time.monotonic, clock_ns: Callable[[], int] = time.time_ns):
-        """``may_start`` holds the reader back until it is true: with SNAPSHOT_CDC, until every snapshot record
-        of the table is in Kafka, so the table's change events follow all its snapshot records.
-        ``current_arn`` gives the table's stream now; when it is no longer the one being read, the table stops.
-        ``announce`` makes the groups put first once reading starts (the table's TypeA and TypeC offsets)."""
-        self._streams = streams
+    def __init__(self, source: ChangeSource, table: TableInfo, start: StreamStart, buffer: RecordBuffer,
+                 keeper: LeaseKeeper, lease_table: LeaseTable, hooks: ReaderHooks, settings: ReaderSettings):
+        self._changes = source
         self._table = table
-        self._stream = stream
-        self._initial = initial
-        self._stored = stored
+        self._stream = start.stream
+        self._initial = start.initial
+        self._stored = start.stored
         self._buffer = buffer
-        self._limit = min(limit, GET_RECORDS_MAX)
-        self._stopped = stopped
+        self._limit = min(settings.limit, GET_RECORDS_MAX)
+        self._stopped = hooks.stopped
         self._keeper = keeper
         self._lease_table = lease_table
-        self._clock = clock
-        self._clock_ns = clock_ns
-        self._may_start = may_start
-        self._current_arn = current_arn
-        self._announce = announce
-        self._heartbeat_topic = heartbeat_topic
-        self._heartbeat_s = heartbeat_s
-        self._labels = {"connector": connector_name, "table": table.name}
+        self._hooks = hooks
+        self._clock = settings.clock.monotonic
+        self._clock_ns = settings.clock.ns
+        self._heartbeat_topic = settings.heartbeat_topic
+        self._heartbeat_s = settings.heartbeat_s
+        self._labels = {"connector": settings.connector_name, "table": table.name}
         self._cursors: dict[str, ShardCursor] = {}
 
     def run(self) -> None:
         """Reads until the task stops; raises CdcError for anything that stops this table."""
         try:
-            if not self._may_start():
+            if not self._hooks.may_start():
                 log.info("Table %s: change data capture waits for its snapshot to be in Kafka", self._table.name)
-                while not self._may_start():
+                while not self._hooks.may_start():
                     if self._stopped.wait(0.2):
                         return
             self._keeper.add_table(self._table.name, self._lease_table)
             METRICS.set("ddbcdc_table_phase", 0, phase="snapshot", **self._labels)
             METRICS.set("ddbcdc_table_phase", 1, phase="cdc", **self._labels)
-            if self._announce is not None and not all(self._buffer.put(g) for g in self._announce()):
+            if not all(self._buffer.put(g) for g in self._hooks.announcement()):
                 return
             listed_at = -SHARD_REFRESH_S
             idle = IDLE_MIN_S
@@ -163,9 +188,10 @@ class TableStreamReader:
         for stored in self._stored.values():
             if stored.stream_arn and stored.stream_arn != self._stream.arn:
                 raise StreamReplaced(self._table.name, stored.stream_arn, self._stream.arn)
-        if self._current_arn is not None and (now := self._current_arn()) != self._stream.arn:
+        now = self._hooks.current_stream_arn()
+        if now is not None and now != self._stream.arn:
             raise StreamReplaced(self._table.name, self._stream.arn, now)
-        listed = list_shards(self._streams, self._stream.arn)
+        listed = self._changes.shards(self._stream.arn)
         known = self._keeper.view(self._table.name)
         for lease in known.values():
             if lease.stream_arn != self._stream.arn:
@@ -188,12 +214,12 @@ class TableStreamReader:
         if stored is not None:
             return SHARD_END if stored.ended else stored.sequence_number
         if not first_start:
-            return leases.TRIM_HORIZON
+            return positions.TRIM_HORIZON
         if self._initial.kind == "LATEST":
-            return SHARD_END if shard.closed else leases.LATEST  # a closed shard holds only older changes
+            return SHARD_END if shard.closed else positions.LATEST  # a closed shard holds only older changes
         if self._initial.kind == "AT_TIMESTAMP":
-            return f"{leases.AT_TIMESTAMP}{self._initial.at_ms}"
-        return leases.TRIM_HORIZON
+            return f"{positions.AT_TIMESTAMP}{self._initial.at_ms}"
+        return positions.TRIM_HORIZON
 
     def _follow_leases(self) -> None:
         """Reads the shards this task holds the lease of: a lease just taken resumes from its checkpoint."""
@@ -221,17 +247,14 @@ class TableStreamReader:
         try:
             if cursor.iterator is None:
                 cursor.iterator = self._iterator(cursor)
-            page = self._streams.call("GetRecords", {"ShardIterator": cursor.iterator, "Limit": self._limit})
-        except AwsError as e:
-            if is_expired_iterator(e):
-                cursor.iterator = None  # the next round asks for a fresh one after the position
-                return 0
-            if is_trimmed(e):
-                self._past_retention(cursor, e)
-                return 0
-            raise
-        records = page.get("Records") or []
-        following = page.get("NextShardIterator")
+            page = self._changes.read(cursor.iterator, self._limit)
+        except IteratorExpired:
+            cursor.iterator = None  # the next round asks for a fresh one after the position
+            return 0
+        except PositionTrimmed as e:
+            self._past_retention(cursor, e)
+            return 0
+        records, following = page.records, page.next_iterator
         if cursor.not_before_ms is not None:
             records = [r for r in records if created_ms(r) >= cursor.not_before_ms]
         if cursor.skip_through is not None:
@@ -240,7 +263,8 @@ class TableStreamReader:
             # A shard that ends on an empty page still passes SHARD_END through the buffer, so its lease
             # is checkpointed once everything read before it is committed.
             position = records[-1]["dynamodb"]["SequenceNumber"] if records else cursor.position
-            committed = Committed(self._table.name, cursor.shard, position if following else SHARD_END)
+            committed = Committed(self._table.name, cursor.shard,
+                                  records[-1]["dynamodb"]["SequenceNumber"] if following else SHARD_END)
             group = Group(self._source(cursor).header(self._clock_ns()),
                           change_records(records, self._table.key), None if following else offsets.SHARD_DONE,
                           committed)
@@ -278,7 +302,7 @@ class TableStreamReader:
                                                 now_ns), [])):
             cursor.caught_up_ms, cursor.heartbeat_at = now_ns // 10**6, self._clock()
 
-    def _past_retention(self, cursor: ShardCursor, error: AwsError) -> None:
+    def _past_retention(self, cursor: ShardCursor, error: PositionTrimmed) -> None:
         """The position is past the 24-hour retention. If a heartbeat says the shard had nothing after it since
         a time the stream still holds, nothing unread was trimmed: read on from the trim horizon, skipping what
         was emitted. Otherwise changes were lost: fail loudly."""
@@ -288,7 +312,7 @@ class TableStreamReader:
                      "unread since); reading on from its trim horizon", self._table.name, cursor.shard,
                      cursor.caught_up_ms)
             cursor.skip_through, cursor.position, cursor.start, cursor.iterator = (
-                cursor.position, None, leases.TRIM_HORIZON, None)
+                cursor.position, None, positions.TRIM_HORIZON, None)
             cursor.caught_up_ms = None
             return
         raise StreamDataLost(
@@ -297,9 +321,4 @@ class TableStreamReader:
             "(reset the connector's offsets with SNAPSHOT_CDC) to get back in step.") from error
 
     def _iterator(self, cursor: ShardCursor) -> str:
-        request = {"StreamArn": self._stream.arn, "ShardId": cursor.shard}
-        if cursor.position is not None:
-            request |= {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": cursor.position}
-        else:
-            request["ShardIteratorType"] = cursor.start
-        return self._streams.call("GetShardIterator", request)["ShardIterator"]
+        return self._changes.iterator(self._stream.arn, cursor.shard, cursor.position, cursor.start)

@@ -3,29 +3,28 @@
 from __future__ import annotations
 
 import functools
-import itertools
 import logging
 import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from python_connector import config as cfg
 from python_connector.aws.client import JsonClient, dynamodb_client
-from python_connector.connector import planning as connector
-from python_connector.connector.discovery import TableInfo, describe
-from python_connector.metrics.progress import SnapshotProgress, retention_warning
+from python_connector.aws.tables import describe
+from python_connector.metrics.progress import SnapshotProgress
 from python_connector.metrics.registry import METRICS
 from python_connector.records import envelope, offsets, wire
 from python_connector.records.buffer import Group, RecordBuffer
-from python_connector.snapshot import pacing
-from python_connector.snapshot import scan as snapshot
-from python_connector.streams import generations, leases
-from python_connector.streams import reader as cdc
-from python_connector.streams.dynamodb import StreamNotUsable, stream_of, streams_client
+from python_connector.records.tables import TableInfo
+from python_connector.snapshot import pacing, plan, scan, strategy
+from python_connector.streams import generations, leases, reader
+from python_connector.streams.dynamodb import DynamoDbStreams, StreamNotUsable, stream_of, streams_client
+from python_connector.task import task_config
+from python_connector.task.inflight import InFlight, InFlightBatches
+from python_connector.task.task_config import Unit
 
 log = logging.getLogger(__name__)
 
@@ -39,49 +38,13 @@ class AllTablesFailed(Exception):
     pass
 
 
-@dataclass
-class InFlight:
-    """A batch handed to Connect: what its acknowledgement releases and makes committed."""
-
-    records: int
-    snapshot_records: Counter[str]
-    committed: list[leases.Committed] = field(default_factory=list)
-    acked: bool = False
-
-
-class InFlightBatches:
-    """Batches Connect has not acknowledged yet. Their positions become committed in poll order, as Connect's
-    own offsets do: a batch acknowledged early waits for every earlier one (not thread-safe: callers lock)."""
-
-    def __init__(self) -> None:
-        self._ids = itertools.count(1)
-        self._batches: dict[int, InFlight] = {}  # in poll order
-
-    def add(self, batch: InFlight) -> int:
-        batch_id = next(self._ids)
-        self._batches[batch_id] = batch
-        return batch_id
-
-    def acknowledge(self, batch_id: int) -> tuple[InFlight | None, list[leases.Committed]]:
-        """The batch (None if unknown) and the positions now committed."""
-        batch = self._batches.get(batch_id)
-        if batch is None:
-            return None, []
-        batch.acked = True
-        committed: list[leases.Committed] = []
-        while self._batches and (first := next(iter(self._batches.values()))).acked:
-            del self._batches[next(iter(self._batches))]
-            committed += first.committed
-        return batch, committed
-
-
 class SourceTaskEngine:
     def __init__(self, raw: Mapping[str, str], stored: Sequence[Mapping[str, Any]],
                  client_factory: Callable[[cfg.ConnectorConfig], JsonClient] = dynamodb_client,
                  clock_ns: Callable[[], int] = time.time_ns):
         self.config = cfg.parse(raw)
-        self.name = f"{raw.get('name', '?')}-{raw.get(connector.TASK_INDEX_KEY, '?')}"
-        self._labels = {"connector": raw.get("name", "?"), "task": raw.get(connector.TASK_INDEX_KEY, "?")}
+        self.name = f"{raw.get('name', '?')}-{raw.get(task_config.TASK_INDEX_KEY, '?')}"
+        self._labels = {"connector": raw.get("name", "?"), "task": raw.get(task_config.TASK_INDEX_KEY, "?")}
         self._raw = raw
         self._stored = offsets.read_segments(stored)
         self._stored_raw = stored
@@ -90,7 +53,7 @@ class SourceTaskEngine:
         self._max_batch = self.config["max.batch.size"]
         self._linger_s = self.config["poll.linger.ms"] / 1000.0
         self._buffer = RecordBuffer(READ_AHEAD_BATCHES * self._max_batch)
-        self._stopped = threading.Event()
+        self.stopped = threading.Event()
         self._in_flight = InFlightBatches()
         self._keeper: leases.LeaseKeeper | None = None
         self._snapshot_unacked: Counter[str] = Counter()
@@ -103,21 +66,21 @@ class SourceTaskEngine:
 
     def start(self) -> None:
         client = self._client_factory(self.config)
-        assignment = connector.assignment_of(self._raw) or []
-        tables = {t: describe(client, t) for t in dict.fromkeys(t for t, _ in assignment)}
+        assignment = task_config.assignment_of(self._raw) or []
+        tables = {t: describe(client, t) for t in dict.fromkeys(u.table for u in assignment)}
         self._tables = set(tables)
-        segments = [(t, s) for t, s in assignment if s != connector.STREAM]
+        segments = [u for u in assignment if not u.is_stream]
         if segments:
             self._start_snapshot(client, tables, segments)
-        streamed = [t for t, s in assignment if s == connector.STREAM]
+        streamed = [u.table for u in assignment if u.is_stream]
         if streamed:
             self._start_cdc(client, {t: tables[t] for t in streamed})
 
     def _start_snapshot(self, client: JsonClient, tables: Mapping[str, TableInfo],
-                        segments: Sequence[tuple[str, int]]) -> None:
+                        segments: Sequence[Unit]) -> None:
         total = self.config["dynamodb.snapshot.total.segments"]
-        plans = snapshot.plan(tables, segments, total, connector.snapshots_of(self._raw), self._stored)
-        mine = Counter(t for t, _ in segments)
+        plans = plan.plan(tables, segments, total, task_config.snapshots_of(self._raw), self._stored)
+        mine = Counter(u.table for u in segments)
         budgets = {t: pacing.ReadBudget(pacing.task_budget(tables[t].read_capacity,
                                                            self.config["dynamodb.snapshot.max.rcu.percentage"],
                                                            n, total))
@@ -129,67 +92,62 @@ class SourceTaskEngine:
             METRICS.set("ddbcdc_snapshot_items_estimated", tables[t].item_count * n // total, table=t, **self._labels)
         for t, budget in budgets.items():
             log.info("%s: snapshot of %s, segments %s of %d (%d already completed), at most %.1f read units/s",
-                     self.name, t, sorted(s for table, s in segments if table == t), total,
+                     self.name, t, sorted(u.segment or 0 for u in segments if u.table == t), total,
                      sum(p.skip for p in plans if p.source.table.name == t), budget.units_per_s)
         self._segments_left.update(mine)
-        for plan in plans:
-            self._spawn(f"ddbcdc-scan-{plan.source.table.name}-{plan.source.segment}", plan.source.table.name,
-                        lambda plan=plan: self._scan(client, plan, budgets[plan.source.table.name]))
+        for segment in plans:
+            table = segment.source.table.name
+            self._spawn(f"ddbcdc-scan-{table}-{segment.source.segment}", table,
+                        functools.partial(self._scan, client, segment, budgets[table]))
 
-    def _scan(self, client: JsonClient, plan: snapshot.SegmentPlan, budget: pacing.ReadBudget) -> None:
-        outcome = snapshot.scan_segment(client, plan, self._buffer, self.config["dynamodb.snapshot.max.poll.records"],
-                                        budget, self._stopped, self._page_scanned, self._clock_ns)
-        if outcome is not snapshot.Outcome.ABORTED:
+    def _scan(self, client: JsonClient, segment: plan.SegmentPlan, budget: pacing.ReadBudget) -> None:
+        outcome = scan.scan_segment(client, segment, self._buffer, self.config["dynamodb.snapshot.max.poll.records"],
+                                        budget, self.stopped, self._page_scanned, self._clock_ns)
+        if outcome is not scan.Outcome.ABORTED:
             with self._lock:
-                self._segments_left[plan.source.table.name] -= 1
+                self._segments_left[segment.source.table.name] -= 1
 
     def _snapshot_in_kafka(self, table: str) -> bool:
         """Every segment of the table scanned, and every record of it acknowledged by Connect."""
         with self._lock:
             return self._segments_left[table] == 0 and self._snapshot_unacked[table] <= 0
 
-    @staticmethod
-    def _latest_stream_arn(client: JsonClient, table: str) -> str:
-        return str(client.call("DescribeTable", {"TableName": table})["Table"].get("LatestStreamArn"))
-
     def _start_cdc(self, client: JsonClient, tables: Mapping[str, TableInfo]) -> None:
-        streams = streams_client(self.config)
+        source = DynamoDbStreams(streams_client(self.config))
         shards = offsets.read_shards(self._stored_raw)
-        handover = self.config.sync_mode == "SNAPSHOT_CDC"
-        plans = connector.streams_of(self._raw)
+        order: strategy.SnapshotStrategy = (strategy.Blocking(self._snapshot_in_kafka)
+                                            if self.config.sync_mode == "SNAPSHOT_CDC" else strategy.Unordered())
+        plans = task_config.streams_of(self._raw)
         # A new generation's TypeA/TypeC are stored once: by the task with the table's snapshot, else task 0.
-        snapshotting = {t for t, s in connector.assignment_of(self._raw) or [] if s != connector.STREAM}
+        snapshotting = {u.table for u in task_config.assignment_of(self._raw) or [] if not u.is_stream}
         self._keeper = keeper = leases.LeaseKeeper(f"{self.name}-{uuid.uuid4().hex[:8]}", labels=self._labels)
-        self._spawn("ddbcdc-leases", "", lambda: keeper.run(self._stopped))
+        self._spawn("ddbcdc-leases", "", lambda: keeper.run(self.stopped))
+        settings = reader.ReaderSettings(self.config["dynamodb.cdc.max.poll.records"],
+                                         self.config["dynamodb.cdc.heartbeat.topic"],
+                                         self.config["dynamodb.cdc.heartbeat.interval.ms"] / 1000,
+                                         self._labels["connector"], reader.Clock(ns=self._clock_ns))
         for table, info in tables.items():
             try:
                 stream = stream_of(info.description)
             except StreamNotUsable as e:
                 self._table_failed(table, e)
                 continue
-            plan = plans[table]
-            stored = {shard: p for (t, shard), p in shards.items() if t == table and p.lease_table == plan.lease_table}
+            stream_plan = plans[table]
+            stored = {shard: p for (t, shard), p in shards.items()
+                      if t == table and p.lease_table == stream_plan.lease_table}
             log.info("%s: change data capture of %s from stream %s (%s), lease table %s, %s", self.name, table,
-                     stream.arn, stream.view_type, plan.lease_table,
-                     "a new generation from " + plan.initial.kind + (f" {plan.initial.at_ms} ms" if plan.initial.at_ms
-                                                                     else "") if plan.new else "resuming")
-            announce = None
-            if plan.new and (table in snapshotting or self._raw.get(connector.TASK_INDEX_KEY) == "0"):
-                announce = functools.partial(self._announcement, client, table, plan)
-            reader = cdc.TableStreamReader(
-                streams, info, stream, plan.initial, stored, self._buffer, self.config["dynamodb.cdc.max.poll.records"],
-                self._stopped, keeper, self._lease_table(client, plan.lease_table),
-                current_arn=lambda t=table: self._latest_stream_arn(client, t),
-                may_start=(lambda t=table: self._snapshot_in_kafka(t)) if handover else lambda: True,
-                announce=announce, heartbeat_topic=self.config["dynamodb.cdc.heartbeat.topic"],
-                heartbeat_s=self.config["dynamodb.cdc.heartbeat.interval.ms"] / 1000,
-                connector_name=self._labels["connector"], clock_ns=self._clock_ns)
-            self._spawn(f"ddbcdc-stream-{table}", table, reader.run)
+                     stream.arn, stream.view_type, stream_plan.lease_table, _generation_note(stream_plan))
+            announces = stream_plan.new and (table in snapshotting or self._raw.get(task_config.TASK_INDEX_KEY) == "0")
+            hooks = _TableHooks(self, client, table, stream_plan if announces else None, order)
+            table_reader = reader.TableStreamReader(
+                source, info, reader.StreamStart(stream, stream_plan.initial, stored), self._buffer, keeper,
+                self.lease_table(client, stream_plan.lease_table), hooks, settings)
+            self._spawn(f"ddbcdc-stream-{table}", table, table_reader.run)
 
-    def _announcement(self, client: JsonClient, table: str, plan: generations.StreamPlan) -> list[Group]:
+    def announcement(self, client: JsonClient, table: str, plan: generations.StreamPlan) -> list[Group]:
         """As a generation starts: the records that store its TypeA and TypeC offsets; the lease table of the
         generation it replaces is dropped."""
-        if plan.previous is not None and self._lease_table(client, plan.previous).drop():
+        if plan.previous is not None and self.lease_table(client, plan.previous).drop():
             log.info("%s: dropped lease table %s of the previous generation of %s", self.name, plan.previous, table)
         now_ns = self._clock_ns()
         topic = self.config["dynamodb.cdc.heartbeat.topic"]
@@ -199,7 +157,7 @@ class SourceTaskEngine:
                     (offsets.cdc_started_partition(table), offsets.cdc_started_offset(plan.lease_table)),
                     (offsets.stream_partition(table), offsets.stream_start_offset(at_ms, plan.lease_table)))]
 
-    def _lease_table(self, client: JsonClient, name: str) -> leases.LeaseTable:
+    def lease_table(self, client: JsonClient, name: str) -> leases.LeaseTable:
         return leases.LeaseTable(client, name, self.config["dynamodb.cdc.table.billing.mode"],
                                  self.config["dynamodb.cdc.checkpointing.table.read.capacity"],
                                  self.config["dynamodb.cdc.checkpointing.table.write.capacity"])
@@ -210,8 +168,8 @@ class SourceTaskEngine:
         now_ms = self._clock_ns() // 1_000_000
         with self._lock:
             unfinished = [t for t, left in self._segments_left.items() if left > 0]
-        snapshots = connector.snapshots_of(self._raw)
-        return [w for t in unfinished if (w := retention_warning(t, snapshots[t].start_ms, now_ms))]
+        snapshots = task_config.snapshots_of(self._raw)
+        return [w for t in unfinished if (w := strategy.retention_warning(t, snapshots[t].start_ms, now_ms))]
 
     def _page_scanned(self, table: str, items: int) -> None:
         METRICS.add("ddbcdc_snapshot_items_read_total", items, table=table, **self._labels)
@@ -226,7 +184,7 @@ class SourceTaskEngine:
         def run() -> None:
             try:
                 body()
-            except (snapshot.SnapshotError, cdc.CdcError) as e:
+            except (scan.SnapshotError, reader.CdcError) as e:
                 self._table_failed(table, e)
 
         thread = threading.Thread(target=run, daemon=True, name=name)
@@ -265,11 +223,7 @@ class SourceTaskEngine:
         if not written:  # only the end of a shard: nothing for Connect to write
             self.acknowledge(batch_id)
             return None
-        encoded = []
-        for g in written:
-            header = g.header if g.last_offset is None else {**g.header, "lastOffset": dict(g.last_offset)}
-            encoded.append((header, g.records))
-        return wire.batch(batch_id, encoded)
+        return wire.batch(batch_id, [(g.wire_header(), g.records) for g in written])
 
     def acknowledge(self, batch_id: int) -> None:
         with self._lock:
@@ -282,7 +236,7 @@ class SourceTaskEngine:
             self._keeper.committed(committed)
 
     def stop(self) -> None:
-        self._stopped.set()
+        self.stopped.set()
         self._buffer.close()
         deadline = time.monotonic() + STOP_WAIT_S  # for all readers together: one may be waiting on a dead endpoint
         for thread in self._threads:
@@ -294,3 +248,28 @@ class SourceTaskEngine:
             releasing.start()
             releasing.join(RELEASE_WAIT_S)
         METRICS.forget(**self._labels)
+
+
+def _generation_note(plan: generations.StreamPlan) -> str:
+    if not plan.new:
+        return "resuming"
+    at = f" {plan.initial.at_ms} ms" if plan.initial.at_ms else ""
+    return f"a new generation from {plan.initial.kind}{at}"
+
+
+class _TableHooks:
+    """What a table's stream reader asks of its task (reader.ReaderHooks)."""
+
+    def __init__(self, task: SourceTaskEngine, client: JsonClient, table: str,
+                 announced: generations.StreamPlan | None, order: strategy.SnapshotStrategy):
+        self.stopped = task.stopped
+        self._task, self._client, self._table, self._announced, self._order = task, client, table, announced, order
+
+    def may_start(self) -> bool:
+        return self._order.stream_may_start(self._table)
+
+    def current_stream_arn(self) -> str | None:
+        return str(self._client.call("DescribeTable", {"TableName": self._table})["Table"].get("LatestStreamArn"))
+
+    def announcement(self) -> list[Group]:
+        return [] if self._announced is None else self._task.announcement(self._client, self._table, self._announced)

@@ -8,11 +8,11 @@ import threading
 import jpype
 import pytest
 
-from python_connector.connector.discovery import TableInfo
 from python_connector.engine import Engine
 from python_connector.jvm import bridge
 from python_connector.records import wire
 from python_connector.records.envelope import SnapshotSource, snapshot_records
+from python_connector.records.tables import TableInfo
 from tests.integration import jvm
 
 pytestmark = pytest.mark.local_stack  # runs worker processes or a JVM of its own

@@ -4,8 +4,8 @@ from botocore.credentials import Credentials
 
 from python_connector.aws.client import JsonClient
 from python_connector.streams import leases
-from python_connector.streams.dynamodb import Shard
 from python_connector.streams.leases import SHARD_END, Committed, LeaseKeeper, LeaseTable
+from python_connector.streams.source import Shard
 
 
 def lease_table(stack, unique):

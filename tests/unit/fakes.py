@@ -6,8 +6,8 @@ from dataclasses import replace
 from typing import Any
 
 from python_connector.aws.client import AwsError
-from python_connector.streams.dynamodb import Shard
 from python_connector.streams.leases import Lease
+from python_connector.streams.source import Shard
 
 
 class FakeScanClient:

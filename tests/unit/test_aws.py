@@ -1,3 +1,4 @@
+import dataclasses
 import datetime
 
 import pytest
@@ -92,10 +93,11 @@ def test_iam_role_is_assumed_with_external_id_and_refreshed_before_expiry(clean_
 class FlakyClient(aws.JsonClient):
     """A real client whose transport fails the first calls with the given errors."""
 
-    def __init__(self, errors, **kw):
+    def __init__(self, errors, retry=None):
         self.sleeps = []
+        retry = dataclasses.replace(retry or aws.RetryPolicy(), sleep=self.sleeps.append)
         super().__init__("http://unused", "us-east-1", botocore_credentials.Credentials("a", "b"), "DynamoDB_20120810",
-                         sleep=self.sleeps.append, **kw)
+                         retry=retry)
         self.errors = list(errors)
 
     def _send(self, operation, payload):
@@ -128,7 +130,7 @@ def test_only_throttling_server_and_connection_errors_are_retried(code, status, 
 def test_retries_stop_when_the_elapsed_budget_is_spent():
     ticks = iter(range(0, 1000, 50))
     client = FlakyClient([aws.AwsError("Scan", "ThrottlingException", "m", 400)] * 100,
-                         retry=aws.RetryPolicy(max_elapsed_s=120), clock=lambda: next(ticks))
+                         retry=aws.RetryPolicy(max_elapsed_s=120, clock=lambda: next(ticks)))
     with pytest.raises(aws.AwsError, match="ThrottlingException"):
         client.call("Scan", {})
     assert len(client.sleeps) == 2  # failures at 50 and 100 s are retried; at 150 s the 120 s budget is spent

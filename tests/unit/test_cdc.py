@@ -6,12 +6,14 @@ import orjson
 import pytest
 
 from python_connector.aws.client import AwsError
-from python_connector.connector.discovery import TableInfo
 from python_connector.records import offsets
 from python_connector.records.buffer import RecordBuffer
-from python_connector.streams.dynamodb import Shard, StreamInfo, lineage_order
+from python_connector.records.tables import TableInfo
+from python_connector.streams.dynamodb import DynamoDbStreams
 from python_connector.streams.leases import SHARD_END, LeaseKeeper
-from python_connector.streams.reader import CdcError, InitialPosition, TableStreamReader
+from python_connector.streams.positions import InitialPosition
+from python_connector.streams.reader import CdcError, ReaderSettings, StreamStart, TableStreamReader
+from python_connector.streams.source import Shard, StreamInfo, lineage_order
 from tests.unit.fakes import FakeLeaseTable
 
 TABLE = TableInfo("t", (("id", "S"),))
@@ -72,6 +74,23 @@ class FakeStream:
 FROM_START = InitialPosition("TRIM_HORIZON")
 
 
+class Hooks:
+    """The task's side of a reader: no snapshot to wait for, no announcement."""
+
+    def __init__(self, stopped, current_arn=None):
+        self.stopped = stopped
+        self._current_arn = current_arn
+
+    def may_start(self):
+        return True
+
+    def current_stream_arn(self):
+        return None if self._current_arn is None else self._current_arn()
+
+    def announcement(self):
+        return []
+
+
 def run_reader(stream, initial=FROM_START, stored=None, want=0, timeout=5.0, current_arn=None, lease_table=None,
                commit=False, heartbeat_s=300.0):
     """Runs a reader (and its lease keeper) until the buffer holds `want` records; returns (sequence numbers in
@@ -79,9 +98,10 @@ def run_reader(stream, initial=FROM_START, stored=None, want=0, timeout=5.0, cur
     buffer = RecordBuffer(10_000)
     stopped = threading.Event()
     keeper = LeaseKeeper("me")
-    reader = TableStreamReader(stream, TABLE, STREAM, initial, stored or {}, buffer, 5000, stopped,
-                               keeper, lease_table or FakeLeaseTable(), current_arn=current_arn,
-                               heartbeat_s=heartbeat_s)
+    hooks = Hooks(stopped, current_arn)
+    reader = TableStreamReader(DynamoDbStreams(stream), TABLE, StreamStart(STREAM, initial, stored or {}), buffer,
+                               keeper, lease_table or FakeLeaseTable(), hooks,
+                               ReaderSettings(5000, heartbeat_s=heartbeat_s))
     errors = []
     thread = threading.Thread(target=lambda: _guard(reader.run, errors), daemon=True)
     thread.start()

@@ -3,9 +3,9 @@ import struct
 import orjson
 import pytest
 
-from python_connector.connector.discovery import TableInfo
 from python_connector.records import offsets, wire
 from python_connector.records.envelope import SnapshotSource, StreamSource, change_records, item_key, snapshot_records
+from python_connector.records.tables import TableInfo
 
 TABLE = TableInfo("orders", (("pk", "S"), ("sk", "N")), 2)
 ITEM = {"pk": {"S": "a"}, "sk": {"N": "-1.50E+3"}, "blob": {"B": "AAE="}, "tags": {"SS": ["x", "y"]}}

@@ -1,8 +1,8 @@
 from python_connector import config as cfg
 from python_connector.records import offsets
-from python_connector.snapshot.scan import TableSnapshot
+from python_connector.records.offsets import TableSnapshot
 from python_connector.streams import generations
-from python_connector.streams.reader import InitialPosition
+from python_connector.streams.positions import InitialPosition
 
 RAW = {"name": "c", "dynamodb.table.includelist": "ttt", "dynamodb.service.endpoint": "http://x"}
 

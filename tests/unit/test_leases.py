@@ -1,9 +1,9 @@
 from collections import Counter
 
 from python_connector.streams import leases
-from python_connector.streams.dynamodb import Shard
 from python_connector.streams.leases import SHARD_END, Committed, LeaseKeeper
-from python_connector.task.task import InFlight, InFlightBatches
+from python_connector.streams.source import Shard
+from python_connector.task.inflight import InFlight, InFlightBatches
 from tests.unit.fakes import FakeLeaseTable
 
 

@@ -2,20 +2,21 @@ import threading
 
 import pytest
 
+from python_connector.aws import capacity
 from python_connector.snapshot import pacing
 
 
 def test_provisioned_capacity_is_the_tables_read_capacity_units():
     table = {"ProvisionedThroughput": {"ReadCapacityUnits": 200}}
-    assert pacing.table_capacity(table, lambda: pytest.fail("limits not needed")) == 200
+    assert capacity.table_capacity(table, lambda: pytest.fail("limits not needed")) == 200
 
 
 def test_on_demand_capacity_is_the_tables_ceiling_else_the_account_table_limit():
     on_demand = {"BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"},
                  "ProvisionedThroughput": {"ReadCapacityUnits": 0}}
-    assert pacing.table_capacity({**on_demand, "OnDemandThroughput": {"MaxReadRequestUnits": 3000}},
+    assert capacity.table_capacity({**on_demand, "OnDemandThroughput": {"MaxReadRequestUnits": 3000}},
                                  lambda: 40000) == 3000
-    assert pacing.table_capacity({**on_demand, "OnDemandThroughput": {"MaxReadRequestUnits": -1}},
+    assert capacity.table_capacity({**on_demand, "OnDemandThroughput": {"MaxReadRequestUnits": -1}},
                                  lambda: 40000) == 40000
 
 
@@ -77,6 +78,6 @@ def test_page_limit_keeps_a_page_near_a_quarter_second_of_budget():
 
 
 def test_units_per_item_comes_from_table_size_and_count():
-    assert pacing.units_per_item_estimate({"ItemCount": 10, "TableSizeBytes": 81920}) == pytest.approx(1.0)
-    assert pacing.units_per_item_estimate({}) == pytest.approx(0.125)
+    assert capacity.units_per_item_estimate({"ItemCount": 10, "TableSizeBytes": 81920}) == pytest.approx(1.0)
+    assert capacity.units_per_item_estimate({}) == pytest.approx(0.125)
 

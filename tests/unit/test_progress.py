@@ -1,4 +1,5 @@
-from python_connector.metrics.progress import SnapshotProgress, retention_warning
+from python_connector.metrics.progress import SnapshotProgress
+from python_connector.snapshot.strategy import retention_warning
 
 HOUR = 3_600_000
 

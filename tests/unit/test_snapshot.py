@@ -4,19 +4,14 @@ import orjson
 import pytest
 from botocore.credentials import Credentials
 
-from python_connector.aws.client import AwsError, JsonClient
-from python_connector.connector.discovery import TableInfo
+from python_connector.aws.client import AwsError, JsonClient, RetryPolicy
 from python_connector.records import offsets
 from python_connector.records.buffer import RecordBuffer
+from python_connector.records.offsets import TableSnapshot
+from python_connector.records.tables import TableInfo
 from python_connector.snapshot.pacing import ReadBudget
-from python_connector.snapshot.scan import (
-    Outcome,
-    SnapshotError,
-    TableSnapshot,
-    decide_table_snapshots,
-    plan,
-    scan_segment,
-)
+from python_connector.snapshot.plan import decide_table_snapshots, plan
+from python_connector.snapshot.scan import Outcome, SnapshotError, scan_segment
 from tests.unit.fakes import FakeScanClient
 
 TABLE = TableInfo("t", (("pk", "S"),), 10)
@@ -106,7 +101,8 @@ class RetryingClient(JsonClient):
     """The real JsonClient, retry loop included, over a fake transport."""
 
     def __init__(self, fake):
-        super().__init__("http://x", "us-east-1", Credentials("a", "b"), "DynamoDB_20120810", sleep=lambda s: None)
+        super().__init__("http://x", "us-east-1", Credentials("a", "b"), "DynamoDB_20120810",
+                         retry=RetryPolicy(sleep=lambda s: None))
         self.fake = fake
 
     def _send(self, operation, payload):

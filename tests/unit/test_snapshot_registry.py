@@ -1,6 +1,6 @@
 from python_connector.aws.client import AwsError
+from python_connector.records.offsets import TableSnapshot
 from python_connector.snapshot.registry import STALE_AFTER_MS, SnapshotRegistry
-from python_connector.snapshot.scan import TableSnapshot
 
 
 class FakeItems:

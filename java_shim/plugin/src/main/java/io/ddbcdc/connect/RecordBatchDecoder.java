@@ -32,7 +32,8 @@ import org.apache.kafka.connect.source.SourceRecord;
  * str    := i32 byteLength (-1 for null), UTF-8 bytes
  * </pre>
  *
- * A group shares its table and source fields; a delete is followed by its tombstone here. A group of kind
+ * A group shares its table and source fields; its header says whether a delete is followed by a tombstone. The
+ * engine decides every field and offset (python_connector/records/); this class only builds Structs. A group of kind
  * "offset" has no records and stands for one record that only carries an offset (TypeA, TypeC).
  * Not thread-safe: each task has its own decoder.
  */
@@ -96,6 +97,7 @@ final class RecordBatchDecoder {
         final Integer segment;
         final Integer totalSegments;
         final Object shardId;
+        final boolean tombstones;
         // A snapshot page's records share one source block (same time, no sequence number): built once.
         Struct source;
         long sourceTsNs;
@@ -122,6 +124,7 @@ final class RecordBatchDecoder {
             segment = asInt(header.get("segment"));
             totalSegments = asInt(header.get("totalSegments"));
             shardId = header.get("shardId");
+            tombstones = Boolean.TRUE.equals(header.get("tombstones"));
         }
 
         Struct source(long ts, String seqNo) {
@@ -182,7 +185,7 @@ final class RecordBatchDecoder {
         }
         out.add(factory.create(g.partition, recordOffset, g.topic, g.schemas.key, key, g.schemas.envelope, value,
                 headers));
-        if ("d".equals(op)) {
+        if (g.tombstones && "d".equals(op)) {
             out.add(factory.create(g.partition, recordOffset, g.topic, g.schemas.key, key, null, null, headers));
         }
     }

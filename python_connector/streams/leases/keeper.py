@@ -1,208 +1,22 @@
-"""Shard leases and checkpoints, KCL-style: one DynamoDB table per connector, source table and lease generation.
-
-The lease table is named ``<dynamodb.cdc.checkpointing.table.prefix>-<connector>-<table>-<generation>``
-(the IAM policy grants ``<prefix>-*``; generations: :mod:`python_connector.streams.generations`), and holds one item
-per stream shard::
-
-    {"leaseKey": shardId, "leaseOwner": owner (absent when free), "leaseCounter": N,
-     "checkpoint": "TRIM_HORIZON" | "LATEST" | "AT_TIMESTAMP:<epoch ms>" | <sequence number> | "SHARD_END",
-     "parentShardId": parent (absent for a root shard), "streamArn": arn}
-
-Every write is conditional on the counter its writer last saw and bumps it, so an owner that lost its
-lease (stolen, or expired while it stalled) finds out on its next write and stops reading that shard. A
-lease is expired when its counter has not moved for LEASE_DURATION_S on this task's own clock (as KCL
-does: no clocks are compared across hosts). Each task keeps its share, ceil(unfinished leases / live
-owners), taking free or expired leases first and stealing one at a time from the busiest owner.
-
-A checkpoint is written only for positions whose records Connect has committed. The same positions are
-in Connect's offsets (a partition per shard, written with the records). On restart a reader resumes after
-the further of the two: both only ever hold committed positions, the lease is usually ahead (written every
-RENEW_S, Connect's at its offset flush), and Connect's survive a lost lease table and are what exactly-once
-delivery writes in its transactions. A reset of the connector's offsets starts a new generation, a new
-lease table, so a stale checkpoint never overrides a reset.
-"""
+"""One task's share of the leases: renewing, checkpointing, taking and handing over (see leases.table)."""
 
 from __future__ import annotations
 
 import logging
 import math
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
-from typing import Any
 
-from python_connector.aws.client import AwsError, JsonClient
+from python_connector.aws.client import AwsError
 from python_connector.metrics.registry import METRICS
-from python_connector.streams.dynamodb import Shard
+from python_connector.streams.leases.table import Committed, Lease, LeaseTable
+from python_connector.streams.positions import SHARD_END
 
 log = logging.getLogger(__name__)
 
 LEASE_DURATION_S = 10.0  # a lease whose counter has not moved for this long may be taken by another task
 RENEW_S = 2.0  # how often a task renews, checkpoints and balances its leases
-TRIM_HORIZON, LATEST, SHARD_END = "TRIM_HORIZON", "LATEST", "SHARD_END"
-AT_TIMESTAMP = "AT_TIMESTAMP:"
-
-
-def table_name(prefix: str, connector: str, table: str, generation: str) -> str:
-    """The connector's name is in it too: two connectors reading one table with the default prefix must not
-    share leases (each would read only some shards)."""
-    return safe_table_name(f"{prefix}-{connector}-{table}-{generation}")
-
-
-def safe_table_name(name: str) -> str:
-    """Characters a DynamoDB table name cannot hold become '_'."""
-    return re.sub(r"[^a-zA-Z0-9_.-]", "_", name)[:255]
-
-
-def ensure_table(client: JsonClient, name: str, key: str, billing_mode: str, throughput: Mapping[str, int],
-                 timeout_s: float = 120.0) -> None:
-    """Creates a table keyed by a string ``key`` if missing (any task may; the others find it), and waits until
-    it is ACTIVE."""
-    request: dict[str, Any] = {
-        "TableName": name, "BillingMode": billing_mode,
-        "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}],
-        "AttributeDefinitions": [{"AttributeName": key, "AttributeType": "S"}]}
-    if billing_mode == "PROVISIONED":
-        request["ProvisionedThroughput"] = dict(throughput)
-    try:
-        client.call("CreateTable", request)
-        log.info("Created table %s (%s)", name, billing_mode)
-    except AwsError as e:
-        if e.code != "ResourceInUseException":
-            raise
-    deadline = time.monotonic() + timeout_s
-    while client.call("DescribeTable", {"TableName": name})["Table"]["TableStatus"] != "ACTIVE":
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"table {name} did not become ACTIVE in {timeout_s:.0f}s")
-        time.sleep(1.0)
-
-
-def is_sequence(checkpoint: str) -> bool:
-    return checkpoint[:1].isdigit()
-
-
-def further(lease_checkpoint: str, stored: str | None) -> str:
-    """The resume point from a lease checkpoint and Connect's stored position (a sequence number or SHARD_END)."""
-    if stored is None or lease_checkpoint == SHARD_END:
-        return lease_checkpoint
-    if stored == SHARD_END or not is_sequence(lease_checkpoint):
-        return stored
-    return max(lease_checkpoint, stored, key=int)
-
-
-@dataclass(frozen=True)
-class Lease:
-    shard: str
-    owner: str | None
-    counter: int
-    checkpoint: str
-    parent: str | None
-    stream_arn: str
-    next_owner: str | None = None  # a task that asked for the lease: the owner hands it over when drained
-
-    @classmethod
-    def from_item(cls, item: Mapping[str, Any]) -> Lease:
-        return cls(item["leaseKey"]["S"], item.get("leaseOwner", {}).get("S"), int(item["leaseCounter"]["N"]),
-                   item["checkpoint"]["S"], item.get("parentShardId", {}).get("S"), item["streamArn"]["S"],
-                   item.get("nextOwner", {}).get("S"))
-
-
-@dataclass(frozen=True)
-class Committed:
-    """A shard position whose records Connect has committed: carried by a buffer group, checkpointed on ack."""
-
-    table: str
-    shard: str
-    checkpoint: str  # a sequence number, or SHARD_END
-
-
-class LeaseTable:
-    """The lease items of one source table, in DynamoDB."""
-
-    def __init__(self, client: JsonClient, name: str, billing_mode: str, read_units: int, write_units: int):
-        self.client = client
-        self.name = name
-        self._billing_mode = billing_mode
-        self._throughput = {"ReadCapacityUnits": read_units, "WriteCapacityUnits": write_units}
-
-    def ensure(self) -> None:
-        ensure_table(self.client, self.name, "leaseKey", self._billing_mode, self._throughput)
-
-    def leases(self) -> dict[str, Lease]:
-        out: dict[str, Lease] = {}
-        request: dict[str, Any] = {"TableName": self.name, "ConsistentRead": True}
-        while True:
-            page = self.client.call("Scan", request)
-            out.update((lease.shard, lease) for lease in map(Lease.from_item, page.get("Items", [])))
-            if "LastEvaluatedKey" not in page:
-                return out
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    def create(self, shard: Shard, checkpoint: str, stream_arn: str) -> None:
-        """A free lease for a shard not yet in the table (a concurrent creator of the same lease wins)."""
-        item = {"leaseKey": {"S": shard.id}, "leaseCounter": {"N": "0"}, "checkpoint": {"S": checkpoint},
-                "streamArn": {"S": stream_arn}}
-        if shard.parent:
-            item["parentShardId"] = {"S": shard.parent}
-        self._conditional("PutItem", {"Item": item, "ConditionExpression": "attribute_not_exists(leaseKey)"})
-
-    def advance(self, lease: Lease, owner: str | None, checkpoint: str | None = None) -> Lease | None:
-        """Sets the owner (None frees the lease) and checkpoint if the lease is still as seen; None if it moved.
-        A new owner clears any request for the lease."""
-        values: dict[str, Any] = {":seen": {"N": str(lease.counter)}, ":one": {"N": "1"}}
-        sets, removes = ["leaseCounter = leaseCounter + :one"], []
-        if owner is not None:
-            sets.append("leaseOwner = :owner")
-            values[":owner"] = {"S": owner}
-        else:
-            removes.append("leaseOwner")
-        if checkpoint is not None:
-            sets.append("checkpoint = :checkpoint")
-            values[":checkpoint"] = {"S": checkpoint}
-        changes_hands = owner != lease.owner
-        if changes_hands:
-            removes.append("nextOwner")
-        written = self._update(lease, "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else ""),
-                               values)
-        return replace(lease, owner=owner, counter=lease.counter + 1, checkpoint=checkpoint or lease.checkpoint,
-                       next_owner=None if changes_hands else lease.next_owner) if written else None
-
-    def request(self, lease: Lease, who: str) -> Lease | None:
-        """Asks the lease's owner to hand it over once what it read is committed."""
-        written = self._update(lease, "SET leaseCounter = leaseCounter + :one, nextOwner = :who",
-                               {":seen": {"N": str(lease.counter)}, ":one": {"N": "1"}, ":who": {"S": who}})
-        return replace(lease, counter=lease.counter + 1, next_owner=who) if written else None
-
-    def _update(self, lease: Lease, expression: str, values: dict[str, Any]) -> bool:
-        return self._conditional("UpdateItem", {
-            "Key": {"leaseKey": {"S": lease.shard}}, "UpdateExpression": expression,
-            "ConditionExpression": "leaseCounter = :seen", "ExpressionAttributeValues": values})
-
-    def delete(self, lease: Lease) -> None:
-        self._conditional("DeleteItem", {"Key": {"leaseKey": {"S": lease.shard}},
-                                         "ConditionExpression": "leaseCounter = :seen",
-                                         "ExpressionAttributeValues": {":seen": {"N": str(lease.counter)}}})
-
-    def drop(self) -> bool:
-        """Deletes the whole table; False when it did not exist."""
-        try:
-            self.client.call("DeleteTable", {"TableName": self.name})
-            return True
-        except AwsError as e:
-            if e.code == "ResourceNotFoundException":
-                return False
-            raise
-
-    def _conditional(self, operation: str, body: dict[str, Any]) -> bool:
-        try:
-            self.client.call(operation, {"TableName": self.name, **body})
-            return True
-        except AwsError as e:
-            if e.code == "ConditionalCheckFailedException":
-                return False
-            raise
 
 
 class LeaseKeeper:
@@ -320,7 +134,7 @@ class LeaseKeeper:
                 key = (table, shard)
                 before = self._seen.get(key)
                 moved = before is None or before[0].counter != lease.counter
-                self._seen[key] = (lease, now if moved else before[1])
+                self._seen[key] = (lease, now if moved or before is None else before[1])
                 if lease.owner == self.owner and lease.checkpoint != SHARD_END:
                     if key not in self._held:
                         log.info("%s was handed the lease of shard %s of table %s", self.owner, shard, table)
@@ -369,7 +183,7 @@ class LeaseKeeper:
             self._forget(key)
             if written is None and was_held:
                 log.info("%s lost the lease of shard %s of table %s", self.owner, key[1], key[0])
-            elif owner is not None:
+            elif written is not None and owner is not None:  # None: another task took it first
                 log.info("%s handed shard %s of table %s over to %s at %s", self.owner, key[1], key[0], owner,
                          written.checkpoint)
             return written is not None

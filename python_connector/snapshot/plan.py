@@ -1,0 +1,54 @@
+"""Snapshot planning: which snapshot each table is in, and which segments to scan from where (the stored offsets).
+
+Plan, then execute: the plan decides from the previous offsets; :mod:`.scan` only runs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from python_connector.records import offsets
+from python_connector.records.envelope import SnapshotSource
+from python_connector.records.offsets import TableSnapshot
+from python_connector.records.tables import TableInfo
+
+
+@dataclass(frozen=True)
+class SegmentPlan:
+    source: SnapshotSource
+    exclusive_start_key: dict[str, Any] | None
+    skip: bool
+
+
+def decide_table_snapshots(tables: Sequence[str], stored: Mapping[tuple[str, int], offsets.SegmentProgress],
+                           now_ms: int, new: Callable[[str], TableSnapshot] | None = None) -> dict[str, TableSnapshot]:
+    """Per table: the stored snapshot (earliest start of its segments), or ``new(table)`` (default: the
+    first snapshot, starting now)."""
+    out = {}
+    for table in tables:
+        seen = [p for (t, _), p in stored.items() if t == table]
+        if seen:
+            out[table] = TableSnapshot(min(p.start_ms for p in seen), max(p.count for p in seen))
+        else:
+            out[table] = new(table) if new is not None else TableSnapshot(now_ms, 1)
+    return out
+
+
+def plan(tables: Mapping[str, TableInfo], assignment: Sequence[tuple[str, int | None]], total_segments: int,
+         snapshots: Mapping[str, TableSnapshot], stored: Mapping[tuple[str, int], offsets.SegmentProgress]
+         ) -> list[SegmentPlan]:
+    """What to scan: every assigned segment, from its stored resume key, skipping completed ones."""
+    plans = []
+    for table, segment in assignment:
+        if segment is None:
+            continue  # a stream, not a scan segment
+        snap = snapshots[table]
+        progress = stored.get((table, segment))
+        start_key = orjson.loads(progress.exclusive_start_key) if progress and progress.exclusive_start_key else None
+        source = SnapshotSource(tables[table], segment, total_segments, snap.count, snap.start_ms)
+        plans.append(SegmentPlan(source, start_key, skip=bool(progress and progress.completed)))
+    return plans
