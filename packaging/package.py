@@ -4,6 +4,8 @@
         ddbcdc-dynamodb-cdc-source-<version>/
             manifest.json     Confluent Hub component manifest
             lib/              the plugin and converter jars (put the unpacked folder on the worker's plugin.path)
+            wheel/            the engine's wheel, for `pip install` on a stock worker's host (the plugin's messages
+                              name this path)
             doc/              README, IAM policy
             etc/              example connector configurations
     dist/ddb_cdc_connect-<version>-py3-none-any.whl   the engine and launcher (`ddb-cdc`), bridge jar inside
@@ -42,12 +44,14 @@ def manifest(version: str) -> dict:
         "version": version,
         "title": "Amazon DynamoDB CDC Source (self-managed)",
         "description": "Snapshots DynamoDB tables into Kafka with the configuration and record format of Confluent "
-                       "Cloud's Amazon DynamoDB CDC Source connector. Its engine is Python: run the worker with "
-                       "`ddb-cdc worker` from the ddb-cdc-connect wheel.",
+                       "Cloud's Amazon DynamoDB CDC Source connector. Its engine is Python: install the wheel/ "
+                       "it ships with into a Python 3.11+ on the worker's host (any Kafka Connect 4.x worker runs "
+                       "it in child processes), or run the worker with `ddb-cdc worker` from that wheel.",
         "owner": {"username": OWNER, "name": "ddb-cdc"},
         "component_types": ["source", "converter"],
         "tags": ["dynamodb", "aws", "cdc", "source"],
-        "requirements": ["Kafka Connect 4.x worker started by `ddb-cdc worker` (Python 3.11+, Java 17+)"],
+        "requirements": ["Kafka Connect 4.x worker, Java 17+", "Python 3.11+ on the worker's host with the wheel in "
+                         "wheel/ installed (its path in DDB_CDC_PYTHON or engine.python)"],
         "features": {"supported_encodings": ["any"], "single_message_transforms": True,
                      "confluent_control_center_integration": False, "kafka_connect_api": True},
         "documentation_url": "doc/README.md",
@@ -56,12 +60,13 @@ def manifest(version: str) -> dict:
     }
 
 
-def archive(version: str) -> Path:
+def archive(version: str, engine_wheel: Path) -> Path:
     base = f"{OWNER}-{NAME}-{version}"
     staging = DIST / base
     shutil.rmtree(staging, ignore_errors=True)
-    for sub in ("lib", "doc", "etc"):
+    for sub in ("lib", "wheel", "doc", "etc"):
         (staging / sub).mkdir(parents=True)
+    shutil.copy(engine_wheel, staging / "wheel" / engine_wheel.name)
     converters = ROOT / "converters" / "target"
     for jar, name in ((ROOT / "java_shim" / "plugin" / "target" / "ddb-cdc-source.jar", "ddb-cdc-source"),
                       (converters / "ddb-cdc-converters.jar", "ddb-cdc-converters")):
@@ -94,8 +99,9 @@ def wheel() -> Path:
 def main() -> None:
     version = versions()
     DIST.mkdir(exist_ok=True)
-    print(archive(version).relative_to(ROOT))
-    print(wheel().relative_to(ROOT))
+    engine_wheel = wheel()
+    print(archive(version, engine_wheel).relative_to(ROOT))
+    print(engine_wheel.relative_to(ROOT))
 
 
 if __name__ == "__main__":

@@ -5,11 +5,34 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from python_connector import config as cfg
+from python_connector.aws.client import AwsError
 from python_connector.connector import discovery, offsets_admin, planning
 from python_connector.task.task import SourceTaskEngine
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An engine error as it crosses to Java, whichever the transport: Connect retries a retriable one
+    (``RetriableException``) and fails the task or request on the rest (``ConnectException``)."""
+
+    message: str
+    retriable: bool
+
+
+def classify(error: BaseException) -> Failure:
+    """A configuration error keeps its own message (it names the property); others carry their type too.
+    Retriable when an AWS error the client marked retriable is anywhere in the cause chain."""
+    message = str(error) if isinstance(error, cfg.ConfigError) else f"{type(error).__name__}: {error}"
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, AwsError) and cause.retriable:
+            return Failure(message, True)
+        cause = cause.__cause__
+    return Failure(message, False)
 
 
 class Task(Protocol):
@@ -70,3 +93,10 @@ class Engine:
             task = self._tasks.pop(handle, None)
         if task is not None:
             task.stop()
+
+    def stop_all(self) -> None:
+        """Stops every task still running (the host is going away)."""
+        with self._lock:
+            handles = list(self._tasks)
+        for handle in handles:
+            self.stop_task(handle)

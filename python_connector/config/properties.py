@@ -20,6 +20,7 @@ OUTPUT_GROUP = "Output messages"
 DYNAMODB_GROUP = "DynamoDB Details"
 SNAPSHOT_GROUP = "Snapshot Details"
 CDC_GROUP = "CDC Details"
+ENGINE_GROUP = "Engine process (self-managed)"
 
 SYNC_MODES = ("SNAPSHOT", "CDC", "SNAPSHOT_CDC")
 DISCOVERY_MODES = ("INCLUDELIST", "TAG")
@@ -29,6 +30,7 @@ DOCUMENT_FORMATS = ("json_string", "schema")
 DOCUMENT_SOURCES = ("user_provided", "auto_infer")
 DOCUMENT_VALIDATIONS = ("strict", "lenient")
 DECIMAL_MODES = ("double", "long", "string", "auto")
+ENGINE_MODES = ("auto", "in-process", "process")
 
 # Connect itself owns and validates these; they are in the table for documentation only.
 CONNECT_OWNED = frozenset({"name", "tasks.max"})
@@ -219,6 +221,16 @@ PROPERTIES: tuple[Property, ...] = (
     _p("dynamodb.snapshot.total.segments", "INT", 5, "LOW", SNAPSHOT_GROUP, "Parallel scan segments",
        "(Self-managed only.) Segments of the parallel Scan per table (the documented behaviour is 5), in [1, 1000000].",
        minimum=1, maximum=1_000_000),
+    _p("engine.mode", "STRING", "auto", "LOW", ENGINE_GROUP, "Engine mode",
+       "(Self-managed only.) Where the Python engine runs: in-process (inside a worker started by `ddb-cdc worker`, "
+       "no crossing cost), process (one Python child process per task, plus one per worker for the connector, over "
+       "a Unix socket: works in any stock Kafka Connect worker, at the cost of copying each batch once) or auto "
+       "(in-process when the worker was started by `ddb-cdc worker`, else process).",
+       valid_values=ENGINE_MODES),
+    _p("engine.python", "STRING", None, "LOW", ENGINE_GROUP, "Engine Python interpreter",
+       "(Self-managed only.) The Python interpreter (3.11+, path or command) that runs the engine in process mode; "
+       "it must have this plugin's ddb-cdc-connect wheel installed at the plugin's version. Unset: the worker's "
+       "DDB_CDC_PYTHON environment variable, else python3 on the PATH."),
     # Connect validates tasks.max itself ([1, ...]); it is here for the documentation.
     _p("tasks.max", "INT", 1, "HIGH", CONNECT_GROUP, "Tasks",
        "Maximum number of tasks for the connector, in [1, ...]."),

@@ -18,29 +18,18 @@ import jpype
 import orjson
 from jpype import JImplements, JOverride
 
-from python_connector.aws.client import AwsError
-from python_connector.config import ConfigError
-from python_connector.engine import Engine
+from python_connector.engine import Engine, classify
 
 log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _is_retriable(error: BaseException) -> bool:
-    cause: BaseException | None = error
-    while cause is not None:
-        if isinstance(cause, AwsError) and cause.retriable:
-            return True
-        cause = cause.__cause__
-    return False
-
-
 def to_java_exception(error: BaseException) -> Any:
     """The Connect exception a Python error becomes when it crosses into Java."""
-    message = str(error) if isinstance(error, ConfigError) else f"{type(error).__name__}: {error}"
-    name = "RetriableException" if _is_retriable(error) else "ConnectException"
-    return jpype.JClass(f"org.apache.kafka.connect.errors.{name}")(message)
+    failure = classify(error)
+    name = "RetriableException" if failure.retriable else "ConnectException"
+    return jpype.JClass(f"org.apache.kafka.connect.errors.{name}")(failure.message)
 
 
 def _classified(method: F) -> F:

@@ -11,42 +11,19 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 
 import jpype
 from jpype import JImplements, JOverride
 
+from python_connector.metrics import tables
 from python_connector.metrics.registry import METRICS, Registry
+from python_connector.metrics.tables import ATTRIBUTES
 
 log = logging.getLogger(__name__)
 
 DOMAIN_TYPE = "kafka.connect:type=dynamodb-cdc-table-metrics"
 SYNC_S = 5.0  # how often MBeans are added for new tables and removed for gone ones
-
-Samples = Sequence[tuple[str, dict[str, str], float]]
-
-
-def _total(name: str, **match: str) -> Callable[[Samples], float]:
-    return lambda samples: sum(v for n, ls, v in samples if n == name and match.items() <= ls.items())
-
-
-def _extreme(name: str, pick: Callable[[list[float]], float]) -> Callable[[Samples], float]:
-    return lambda samples: pick([v for n, _, v in samples if n == name] or [0.0])
-
-
-ATTRIBUTES: dict[str, tuple[str, Callable[[Samples], float | str]]] = {
-    "phase": ("snapshot or cdc", lambda samples: next(
-        (ls["phase"] for n, ls, v in samples if n == "ddbcdc_table_phase" and v == 1), "")),
-    "snapshot-items-read": ("Items the snapshot read", _total("ddbcdc_snapshot_items_read_total")),
-    "snapshot-items-estimated": ("Items by DescribeTable's ItemCount", _total("ddbcdc_snapshot_items_estimated")),
-    "snapshot-records": ("Snapshot records handed to Connect", _total("ddbcdc_records_total", kind="snapshot")),
-    "cdc-records": ("Change records handed to Connect", _total("ddbcdc_records_total", kind="cdc")),
-    "cdc-lag-ms-max": ("Largest CDC lag over the table's shards", _extreme("ddbcdc_cdc_lag_ms", max)),
-    "cdc-retention-left-ms-min": ("Least retention left over the table's shards",
-                                  _extreme("ddbcdc_cdc_retention_left_ms", min)),
-    "leases-owned": ("Shard leases held", _total("ddbcdc_leases_owned")),
-    "errors": ("Times the table stopped on an error", _total("ddbcdc_table_errors_total")),
-}
 
 
 def table_mbean(registry: Registry, connector: str, table: str) -> object:
@@ -54,14 +31,15 @@ def table_mbean(registry: Registry, connector: str, table: str) -> object:
     management = jpype.JPackage("javax.management")
     info = management.MBeanInfo(
         "io.ddbcdc.TableMetrics", f"DynamoDB CDC metrics of table {table}",
-        [management.MBeanAttributeInfo(name, "java.lang.String" if name == "phase" else "java.lang.Double", text,
-                                       True, False, False) for name, (text, _) in ATTRIBUTES.items()],
+        [management.MBeanAttributeInfo(name, "java.lang.String" if name == "phase" else "java.lang.Double",
+                                       a.description, True, False, False) for name, a in ATTRIBUTES.items()],
         None, None, None)
 
     def read(name: str) -> object:
-        samples = [s for s in registry.samples() if s[1].get("connector") == connector and s[1].get("table") == table]
-        value = ATTRIBUTES[str(name)][1](samples)
-        return jpype.JString(value) if isinstance(value, str) else jpype.JDouble(value)
+        value = tables.values(registry, connector, table)[name]
+        if isinstance(value, str) or name == "phase":
+            return jpype.JString(value or "")
+        return jpype.JDouble(float(value or 0.0))
 
     @JImplements("javax.management.DynamicMBean")
     class TableMBean:
@@ -108,7 +86,7 @@ def object_name(connector: str, table: str) -> object:
 def sync(registry: Registry, registered: dict[tuple[str, str], object]) -> None:
     """Registers an MBean for each (connector, table) the registry has series of, and unregisters gone ones."""
     server = jpype.JClass("java.lang.management.ManagementFactory").getPlatformMBeanServer()
-    present = {(ls["connector"], ls["table"]) for _, ls, _ in registry.samples() if "connector" in ls and "table" in ls}
+    present = tables.tables(registry)
     for key in present - registered.keys():
         name = object_name(*key)
         if not server.isRegistered(name):

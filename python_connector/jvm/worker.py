@@ -75,6 +75,8 @@ def run(properties_file: str, classpath: Sequence[str], jvm_options: Sequence[st
     if metrics_address is not None:
         server = metrics.serve(*metrics_address)
         log.info("Engine metrics at http://%s:%d/metrics", *server.server_address[:2])
+    # A connector asking for engine.mode=process here gets this Python, which has the engine, unless told otherwise.
+    os.environ.setdefault("DDB_CDC_PYTHON", sys.executable)
     start_jvm(classpath, jvm_options)
     bridge.install(Engine())
     jmx_stopped = threading.Event()

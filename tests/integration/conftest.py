@@ -191,6 +191,14 @@ def stack(request: pytest.FixtureRequest) -> Stack:
     return local_stack()
 
 
+@pytest.fixture(scope="session")
+def stock_install(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The plugin archive built and unzipped into a fresh plugin.path, its wheel in a fresh venv: once a session."""
+    from tests.integration.workers import install_stock
+
+    return install_stock(tmp_path_factory.mktemp("stock"))
+
+
 @pytest.fixture
 def unique() -> str:
     return uuid.uuid4().hex[:10]

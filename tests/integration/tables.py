@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import orjson
+
 Item = dict[str, Any]
 
 
@@ -51,3 +53,21 @@ def as_wire_json(value: Any) -> Any:
     if isinstance(value, list):
         return [as_wire_json(v) for v in value]
     return value
+
+
+def replay_by_key(records: Sequence[Any], attribute: str) -> dict[str, Any]:
+    """The table a topic's records rebuild, by key: each record's after image (JSON document), removed by a delete
+    or a tombstone."""
+    state: dict[str, Any] = {}
+    for r in records:
+        key = r.key["payload"][attribute]
+        if r.value is None or r.value["payload"]["op"] == "d":
+            state.pop(key, None)
+        else:
+            state[key] = orjson.loads(r.value["payload"]["after"]["document"])
+    return state
+
+
+def state_by_key(ddb: Any, name: str, attribute: str) -> dict[str, Any]:
+    """The table's items by key value, for comparing with :func:`replay_by_key`."""
+    return {next(iter(item[attribute].values())): item for item in scan_all(ddb, name)}

@@ -1,6 +1,7 @@
 """kill -9 of the worker 5 times at random moments of a SNAPSHOT_CDC run with changes flowing, restarting it
 each time. With exactly-once source support (KIP-618) a read_committed consumer sees every snapshot item and
-every change exactly once; without it nothing is lost, and the duplicates are counted and reported."""
+every change exactly once; without it nothing is lost, and the duplicates are counted and reported. The same holds
+in a stock worker, whose engine runs in child processes that die with it."""
 
 import random
 import signal
@@ -19,7 +20,16 @@ from python_connector.streams.dynamodb import STREAMS_TARGET, list_shards
 from python_connector.streams.generations import HANDOVER_MARGIN_MS
 from tests.integration.conftest import Stack, wait_until
 from tests.integration.tables import create_table, load
-from tests.integration.workers import free_port, start_launched, wait_for_rest, worker_properties
+from tests.integration.workers import (
+    PLUGINS,
+    children,
+    free_port,
+    running,
+    start_launched,
+    start_stock,
+    wait_for_rest,
+    worker_properties,
+)
 
 pytestmark = pytest.mark.local_stack  # runs worker processes or a JVM of its own
 
@@ -79,18 +89,25 @@ def stream_changes(endpoint, table_arn):
     return out
 
 
-@pytest.mark.parametrize("eos", [True, False], ids=["exactly-once", "at-least-once"])
-def test_five_kills_lose_nothing_and_repeat_nothing_under_exactly_once(stack, unique, tmp_path, eos):
+@pytest.mark.parametrize(("eos", "stock"), [(True, False), (False, False), (True, True)],
+                         ids=["exactly-once", "at-least-once", "exactly-once-stock-worker"])
+def test_five_kills_lose_nothing_and_repeat_nothing_under_exactly_once(stack, unique, tmp_path, eos, stock, request):
     table = f"eos{int(eos)}_{unique}"
     ddb = stack.dynamodb()
     create_table(ddb, table, [("id", "N")], stream_view="NEW_AND_OLD_IMAGES")
     load(ddb, table, ITEMS, lambda i: {"id": {"N": str(i)}, "v": {"N": "0"}})
     group, port = f"eos{int(eos)}-{unique}", free_port()
+    install = request.getfixturevalue("stock_install") if stock else None
     props = worker_properties(tmp_path / "worker.properties", stack.bootstrap, port, group,
+                              install.plugins if install else PLUGINS,
                               extra=["exactly.once.source.support=enabled"] if eos else [])
+
+    def start_worker(properties, log):  # launched, or stock with the packaged plugin and its engine's Python
+        return start_stock(properties, log, install.python) if install else start_launched(properties, log)
+
     rest = Stack(stack.dynamodb_endpoint, stack.bootstrap, f"http://127.0.0.1:{port}")
     rnd, deleted, done = random.Random(11), set(), threading.Event()
-    worker = start_launched(props, tmp_path / "run0.log")
+    worker = start_worker(props, tmp_path / "run0.log")
     try:
         wait_for_rest(worker, rest.connect_url, tmp_path / "run0.log")
         rest.create_connector("c", stack.connector_config(table, **{
@@ -102,9 +119,11 @@ def test_five_kills_lose_nothing_and_repeat_nothing_under_exactly_once(stack, un
                        "the task to run")
             moment = time.monotonic() + rnd.uniform(1.0, 6.0)
             wait_until(lambda m=moment: time.monotonic() >= m, 10, "a random moment", interval_s=0.05)
+            engines = children(worker.pid)  # a stock worker's engine processes must die with it
             worker.send_signal(signal.SIGKILL)
             worker.wait(30)
-            worker = start_launched(props, tmp_path / f"run{kill}.log")
+            wait_until(lambda e=engines: not any(running(pid) for pid in e), 30, "the engine processes to exit")
+            worker = start_worker(props, tmp_path / f"run{kill}.log")
             wait_for_rest(worker, rest.connect_url, tmp_path / f"run{kill}.log")
         assert done.wait(180), "the changes were not all written"
         records = wait_until(lambda: (got := read_committed(stack.bootstrap, table)) and

@@ -1,14 +1,11 @@
 """The packaged plugin installs like any Connect plugin: archive into a fresh plugin.path, wheel into a fresh
-virtualenv, and a connector runs from them."""
-
-import subprocess
-import sys
-import zipfile
+virtualenv (the session's stock_install), and a connector runs from them in a worker started by the installed
+launcher, its engine in-process."""
 
 import pytest
 import requests
 
-from tests.integration.conftest import ROOT, Stack, wait_until
+from tests.integration.conftest import Stack, wait_until
 from tests.integration.registry import Registry
 from tests.integration.tables import create_table, load
 from tests.integration.workers import free_port, start_launched, wait_for_rest, worker_properties
@@ -18,19 +15,11 @@ pytestmark = pytest.mark.local_stack  # runs worker processes or a JVM of its ow
 AVRO = "io.ddbcdc.connect.converters.AvroConverter"
 
 
-def test_the_archive_and_wheel_install_into_a_fresh_worker_and_run_a_connector(stack, unique, tmp_path):
-    subprocess.run([sys.executable, str(ROOT / "packaging" / "package.py")], check=True, capture_output=True)
-    archive = next((ROOT / "dist").glob("ddbcdc-dynamodb-cdc-source-*.zip"))
-    wheel = next((ROOT / "dist").glob("ddb_cdc_connect-*.whl"))
-    plugins = tmp_path / "plugins"
-    with zipfile.ZipFile(archive) as zf:
-        zf.extractall(plugins)
+def test_the_archive_and_wheel_install_into_a_fresh_worker_and_run_a_connector(stack, unique, tmp_path,
+                                                                               stock_install):
+    plugins = stock_install.plugins
     (unpacked,) = plugins.iterdir()
-    assert {p.name for p in unpacked.iterdir()} == {"manifest.json", "lib", "doc", "etc"}
-
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(wheel)], check=True)
+    assert {p.name for p in unpacked.iterdir()} == {"manifest.json", "lib", "wheel", "doc", "etc"}
 
     table = f"packaged_{unique}"
     ddb = stack.dynamodb()
@@ -41,7 +30,7 @@ def test_the_archive_and_wheel_install_into_a_fresh_worker_and_run_a_connector(s
     log = tmp_path / "worker.log"
     props = worker_properties(tmp_path / "worker.properties", stack.bootstrap, port, f"pkg-{unique}", plugins)
     # The installed command, run outside the checkout: the engine can only come from the wheel.
-    worker = start_launched(props, log, launcher=[str(venv / "bin" / "ddb-cdc")])
+    worker = start_launched(props, log, launcher=[str(stock_install.python.parent / "ddb-cdc")])
     try:
         wait_for_rest(worker, url, log)
         plugins_listed = requests.get(f"{url}/connector-plugins", timeout=10).json()

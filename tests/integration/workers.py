@@ -4,11 +4,14 @@ configured differently."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import uuid
+import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -53,6 +56,70 @@ def worker_properties(path: Path, bootstrap: str, port: int, group: str | None, 
     return path
 
 
+@dataclass(frozen=True)
+class StockInstall:
+    """The packaged plugin as the README's "Stock worker" section installs it: the archive unzipped into a fresh
+    plugin.path, and the wheel it ships installed into a fresh virtualenv."""
+
+    plugins: Path
+    python: Path
+    wheel: Path
+
+
+def install_stock(directory: Path) -> StockInstall:
+    subprocess.run([sys.executable, str(ROOT / "packaging" / "package.py")], check=True, capture_output=True)
+    archive = next((ROOT / "dist").glob("ddbcdc-dynamodb-cdc-source-*.zip"))
+    plugins = directory / "plugins"
+    with zipfile.ZipFile(archive) as zf:
+        zf.extractall(plugins)
+    (wheel,) = plugins.glob("*/wheel/ddb_cdc_connect-*.whl")
+    venv = directory / "venv"
+    # Without PYTHONPATH: a checkout on it would make pip take the engine as installed already.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, env=env)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(wheel)], check=True, env=env)
+    return StockInstall(plugins, venv / "bin" / "python", wheel)
+
+
+class StockWorker:
+    """A distributed stock worker (plain `java`, Kafka's ConnectDistributed) with the installed plugin, its engine's
+    Python in DDB_CDC_PYTHON, and remote JMX on its own port."""
+
+    def __init__(self, directory: Path, bootstrap: str, install: StockInstall, group: str) -> None:
+        self.port, self.jmx_port = free_port(), free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = directory / f"{group}.log"
+        props = worker_properties(directory / f"{group}.properties", bootstrap, self.port, group, install.plugins)
+        self.process = start_stock(props, self.log, install.python, self.jmx_port)
+        wait_for_rest(self.process, self.url, self.log)
+
+    def engine_pids(self) -> set[int]:
+        """The engine processes the worker started (its children)."""
+        return children(self.process.pid)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(30)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(60)
+
+
+def children(pid: int) -> set[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return {int(child) for child in found.split()}
+
+
+def running(pid: int) -> bool:
+    """Whether a process exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
 def start_broker(directory: Path, auto_create: bool) -> tuple[subprocess.Popen, str]:
     """A single-node KRaft broker of the stack's kind on free ports; (process, bootstrap servers)."""
     from stack.stack import broker_command, broker_properties
@@ -65,12 +132,22 @@ def start_broker(directory: Path, auto_create: bool) -> tuple[subprocess.Popen, 
     return broker, f"127.0.0.1:{port}"
 
 
-def start_stock_standalone(properties: Path, log: Path) -> subprocess.Popen:
-    """Kafka's own ConnectStandalone started by plain `java`: no launcher, no bridge jar."""
+def start_stock(properties: Path, log: Path, python: Path | None = None, jmx_port: int | None = None,
+                distributed: bool = True) -> subprocess.Popen:
+    """Kafka's own ConnectDistributed (or ConnectStandalone) started by plain `java`: no launcher, no bridge jar.
+    ``python``: the worker's DDB_CDC_PYTHON; ``jmx_port``: remote JMX, unauthenticated, on 127.0.0.1."""
+    jmx = [] if jmx_port is None else [
+        f"-Dcom.sun.management.jmxremote.port={jmx_port}", f"-Dcom.sun.management.jmxremote.rmi.port={jmx_port}",
+        "-Dcom.sun.management.jmxremote.authenticate=false", "-Dcom.sun.management.jmxremote.ssl=false",
+        "-Djava.rmi.server.hostname=127.0.0.1"]
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DDB_CDC_PYTHON")}
+    if python is not None:
+        env["DDB_CDC_PYTHON"] = str(python)
+    main = "ConnectDistributed" if distributed else "ConnectStandalone"
     return subprocess.Popen(
-        ["java", f"-Dlog4j2.configurationFile={LOG4J}", "-cp", KAFKA_CLASSPATH.read_text().strip(),
-         "org.apache.kafka.connect.cli.ConnectStandalone", str(properties)],
-        stdout=log.open("wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        ["java", "-Xmx512m", f"-Dlog4j2.configurationFile={LOG4J}", *jmx, "-cp", KAFKA_CLASSPATH.read_text().strip(),
+         f"org.apache.kafka.connect.cli.{main}", str(properties)],
+        stdout=log.open("wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=properties.parent)
 
 
 def start_launched(properties: Path, log: Path, launcher: list[str] | None = None,

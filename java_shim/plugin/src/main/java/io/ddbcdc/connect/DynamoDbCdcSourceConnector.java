@@ -1,19 +1,22 @@
 package io.ddbcdc.connect;
 
 import com.fasterxml.jackson.core.type.TypeReference;
-import java.io.InputStream;
+import io.ddbcdc.connect.engine.EngineTransport;
+import io.ddbcdc.connect.engine.Engines;
+import io.ddbcdc.connect.engine.PluginFiles;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.config.Config;
 import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.ConfigValue;
 import org.apache.kafka.connect.connector.Task;
+import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.runtime.rest.errors.BadRequestException;
 import org.apache.kafka.connect.source.ExactlyOnceSupport;
 import org.apache.kafka.connect.source.SourceConnector;
@@ -22,16 +25,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Amazon DynamoDB CDC source. A thin shim: the property table, validation and the task split
- * come from the Python engine; this class only adapts them to Connect's API.
+ * come from the Python engine (in the worker's process under our launcher, else in a child
+ * process: {@link Engines}); this class only adapts them to Connect's API.
  */
 public class DynamoDbCdcSourceConnector extends SourceConnector {
-    static final String VERSION = readVersion();
+    static final String VERSION = PluginFiles.VERSION;
 
     private static final Logger LOG = LoggerFactory.getLogger(DynamoDbCdcSourceConnector.class);
     /** Where the discovered table set travels back to the engine, as a JSON list. */
     static final String TABLES_KEY = "ddbcdc.tables";
 
     private Map<String, String> props;
+    private EngineTransport engine;
     private volatile List<String> tables = List.of();
     private ScheduledExecutorService discovery;
 
@@ -44,7 +49,8 @@ public class DynamoDbCdcSourceConnector extends SourceConnector {
     public void start(Map<String, String> props) {
         this.props = Map.copyOf(props);
         String configJson = OffsetsJson.write(this.props);
-        EngineAccess.startConnector(configJson); // fails at once on a worker without the engine
+        engine = Engines.connectorSide(this.props); // fails at once, saying how to fix it, without an engine
+        engine.startConnector(configJson);
         Discovered found = discover(configJson);
         tables = found.tables();
         LOG.info("Connector {} captures tables {}", props.get("name"), tables);
@@ -62,8 +68,8 @@ public class DynamoDbCdcSourceConnector extends SourceConnector {
     private record Discovered(List<String> tables, long intervalMs) {
     }
 
-    private static Discovered discover(String configJson) {
-        Map<String, Object> answer = OffsetsJson.read(EngineAccess.discoverTables(configJson), new TypeReference<>() {
+    private Discovered discover(String configJson) {
+        Map<String, Object> answer = OffsetsJson.read(engine.discoverTables(configJson), new TypeReference<>() {
         });
         @SuppressWarnings("unchecked")
         List<String> names = (List<String>) answer.get("tables");
@@ -103,8 +109,8 @@ public class DynamoDbCdcSourceConnector extends SourceConnector {
     @Override
     public List<Map<String, String>> taskConfigs(int maxTasks) {
         String configJson = configWithTables();
-        String stored = OffsetsJson.readStored(configJson, context().offsetStorageReader());
-        return OffsetsJson.read(EngineAccess.taskConfigs(configJson, maxTasks, stored), new TypeReference<>() {
+        String stored = OffsetsJson.readStored(engine, configJson, context().offsetStorageReader());
+        return OffsetsJson.read(engine.taskConfigs(configJson, maxTasks, stored), new TypeReference<>() {
         });
     }
 
@@ -115,7 +121,6 @@ public class DynamoDbCdcSourceConnector extends SourceConnector {
         }
     }
 
-    /** The property table from the engine; empty on a worker without it (validate() then says why). */
     /**
      * Offsets edited (PATCH) or reset (DELETE) through Connect's REST API: the engine says which edits it
      * refuses (only TypeC may be edited), and a refusal answers 400 with its reason.
@@ -129,7 +134,8 @@ public class DynamoDbCdcSourceConnector extends SourceConnector {
             entry.put("offset", offset);
             entries.add(entry);
         });
-        String refusal = EngineAccess.alterOffsets(OffsetsJson.write(connectorConfig), OffsetsJson.write(entries));
+        String refusal = Engines.connectorSide(connectorConfig).alterOffsets(OffsetsJson.write(connectorConfig),
+                OffsetsJson.write(entries));
         if (refusal != null) {
             throw new BadRequestException(refusal);
         }
@@ -146,24 +152,39 @@ public class DynamoDbCdcSourceConnector extends SourceConnector {
         return ExactlyOnceSupport.SUPPORTED;
     }
 
+    /** The property table from the engine; empty when no engine starts (validate() then says why). */
     @Override
     public ConfigDef config() {
-        return EngineAccess.available() ? ConfigDefinitions.fromJson(EngineAccess.configDefinition()) : new ConfigDef();
+        try {
+            return ConfigDefinitions.fromJson(Engines.connectorSide(Map.of()).configDefinition());
+        } catch (ConnectException | ConfigException e) {
+            LOG.warn("No property table from the DynamoDB CDC engine: {}", e.getMessage());
+            return new ConfigDef();
+        }
     }
 
+    /** Connect's validation of our table, with the engine's own messages and any reason it cannot run here. */
     @Override
     public Config validate(Map<String, String> connectorConfigs) {
-        Config config = super.validate(connectorConfigs);
+        EngineTransport checker;
+        ConfigDef definition;
+        try {
+            String unavailable = Engines.unavailable(connectorConfigs);
+            if (unavailable != null) {
+                return refused(connectorConfigs, Engines.MODE, unavailable);
+            }
+            checker = Engines.connectorSide(connectorConfigs);
+            definition = ConfigDefinitions.fromJson(checker.configDefinition());
+        } catch (ConfigException e) {
+            return refused(connectorConfigs, Engines.MODE, e.getMessage());
+        } catch (ConnectException e) {
+            return refused(connectorConfigs, Engines.PYTHON, e.getMessage());
+        }
+        Config config = new Config(definition.validate(connectorConfigs));
         Map<String, ConfigValue> byName = new HashMap<>();
         config.configValues().forEach(v -> byName.put(v.name(), v));
-        if (!EngineAccess.available()) {
-            ConfigValue v = new ConfigValue("connector.class");
-            v.addErrorMessage(EngineAccess.NOT_LAUNCHED);
-            config.configValues().add(v);
-            return config;
-        }
         Map<String, List<String>> problems = OffsetsJson.read(
-                EngineAccess.validate(OffsetsJson.write(connectorConfigs)), new TypeReference<>() {
+                checker.validate(OffsetsJson.write(connectorConfigs)), new TypeReference<>() {
                 });
         problems.forEach((name, messages) -> {
             ConfigValue v = byName.get(name);
@@ -178,13 +199,16 @@ public class DynamoDbCdcSourceConnector extends SourceConnector {
         return config;
     }
 
-    private static String readVersion() {
-        try (InputStream in = DynamoDbCdcSourceConnector.class.getResourceAsStream("/ddb-cdc-source.properties")) {
-            Properties p = new Properties();
-            p.load(in);
-            return p.getProperty("version", "unknown");
-        } catch (Exception e) {
-            return "unknown";
-        }
+    /** Connect's own validation against config() (every property there needs a value), plus why we cannot run. */
+    private Config refused(Map<String, String> connectorConfigs, String property, String why) {
+        Config config = super.validate(connectorConfigs);
+        ConfigValue v = config.configValues().stream().filter(c -> c.name().equals(property)).findFirst()
+                .orElseGet(() -> {
+                    ConfigValue added = new ConfigValue(property);
+                    config.configValues().add(added);
+                    return added;
+                });
+        v.addErrorMessage(why);
+        return config;
     }
 }

@@ -1,11 +1,14 @@
 package io.ddbcdc.connect;
 
+import io.ddbcdc.connect.engine.EngineTransport;
+import io.ddbcdc.connect.engine.Engines;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.header.Headers;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.apache.kafka.connect.source.SourceTask;
@@ -13,13 +16,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Drains the engine's batches into Connect. poll() crosses the bridge once per batch; the engine
- * is told a batch is acknowledged once Connect has committed every record of it.
+ * Drains the engine's batches into Connect. poll() crosses to the engine once per batch; the engine
+ * is told a batch is acknowledged once Connect has committed every record of it. In process mode the
+ * task has an engine process of its own, started here and ended by stop().
  */
 public class DynamoDbCdcSourceTask extends SourceTask {
     private static final Logger LOG = LoggerFactory.getLogger(DynamoDbCdcSourceTask.class);
 
     private final RecordBatchDecoder decoder = new RecordBatchDecoder();
+    private volatile EngineTransport engine;
     private volatile String handle;
 
     @Override
@@ -30,9 +35,15 @@ public class DynamoDbCdcSourceTask extends SourceTask {
     @Override
     public void start(Map<String, String> props) {
         String configJson = OffsetsJson.write(props);
-        String stored = OffsetsJson.readStored(configJson, context.offsetStorageReader());
-        LOG.info("Task {} starts {} stored offsets", props.get("task.id"), "[]".equals(stored) ? "without" : "with");
-        handle = EngineAccess.startTask(configJson, stored);
+        engine = Engines.forTask(props, "connector " + props.get("name") + " task " + props.get("task.id"));
+        try {
+            String stored = OffsetsJson.readStored(engine, configJson, context.offsetStorageReader());
+            LOG.info("Task {} starts {} stored offsets", props.get("task.id"), "[]".equals(stored) ? "without" : "with");
+            handle = engine.startTask(configJson, stored);
+        } catch (RuntimeException e) {
+            engine.close();
+            throw e;
+        }
     }
 
     @Override
@@ -41,11 +52,19 @@ public class DynamoDbCdcSourceTask extends SourceTask {
         if (h == null) {
             return null;
         }
-        ByteBuffer bytes = EngineAccess.poll(h);
+        ByteBuffer bytes;
+        try {
+            bytes = engine.poll(h);
+        } catch (ConnectException e) {
+            if (handle == null) {
+                return null; // stopped meanwhile: the engine going away is expected
+            }
+            throw e;
+        }
         if (bytes == null) {
             return null;
         }
-        Pending pending = new Pending(h);
+        Pending pending = new Pending(engine, h);
         RecordBatchDecoder.Batch batch = decoder.decode(bytes, pending);
         pending.arm(batch.id(), batch.records().size());
         return batch.records().isEmpty() ? null : batch.records();
@@ -62,18 +81,27 @@ public class DynamoDbCdcSourceTask extends SourceTask {
     public void stop() {
         String h = handle;
         handle = null;
-        if (h != null) {
-            EngineAccess.stopTask(h); // wakes a poll in progress, which then returns nothing
+        if (h == null) {
+            return;
+        }
+        try {
+            engine.stopTask(h); // wakes a poll in progress, which then returns nothing
+        } catch (ConnectException e) {
+            LOG.warn("Stopping the engine's task failed: {}", e.getMessage());
+        } finally {
+            engine.close();
         }
     }
 
     /** Counts the records of one batch still waiting for Kafka; tells the engine when none are left. */
     private static final class Pending implements RecordBatchDecoder.RecordFactory {
+        private final EngineTransport engine;
         private final String handle;
         private final AtomicInteger remaining = new AtomicInteger();
         private long batchId;
 
-        Pending(String handle) {
+        Pending(EngineTransport engine, String handle) {
+            this.engine = engine;
             this.handle = handle;
         }
 
@@ -82,13 +110,13 @@ public class DynamoDbCdcSourceTask extends SourceTask {
             batchId = id;
             remaining.set(count);
             if (count == 0) {
-                EngineAccess.acknowledge(handle, batchId);
+                engine.acknowledge(handle, batchId);
             }
         }
 
         void acknowledgeOne() {
             if (remaining.decrementAndGet() == 0) {
-                EngineAccess.acknowledge(handle, batchId);
+                engine.acknowledge(handle, batchId);
             }
         }
 

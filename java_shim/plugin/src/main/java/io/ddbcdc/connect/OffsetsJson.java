@@ -2,6 +2,7 @@ package io.ddbcdc.connect;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ddbcdc.connect.engine.EngineTransport;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -46,8 +47,8 @@ final class OffsetsJson {
      * Reads, in one batched call, the stored offsets of the partitions the engine names for this
      * configuration, and returns them as a JSON list of {partition, offset}.
      */
-    static String readStored(String configJson, OffsetStorageReader reader) {
-        List<Map<String, Object>> partitions = read(EngineAccess.offsetPartitions(configJson),
+    static String readStored(EngineTransport engine, String configJson, OffsetStorageReader reader) {
+        List<Map<String, Object>> partitions = read(engine.offsetPartitions(configJson),
                 new TypeReference<List<Map<String, Object>>>() {
                 }).stream().map(OffsetsJson::canonical).toList();
         Map<Map<String, Object>, Map<String, Object>> stored = reader.offsets(partitions);

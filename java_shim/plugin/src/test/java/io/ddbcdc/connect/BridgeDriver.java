@@ -1,8 +1,12 @@
 package io.ddbcdc.connect;
 
+import io.ddbcdc.connect.engine.EngineTransport;
+import io.ddbcdc.connect.engine.Engines;
+import io.ddbcdc.connect.engine.InProcessTransport;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -17,6 +21,7 @@ import org.apache.kafka.connect.source.SourceRecord;
  * bridge benchmark. Lives in the shim's package to use its package-private classes.
  */
 public final class BridgeDriver {
+    private static final EngineTransport ENGINE = InProcessTransport.INSTANCE;
     private static final RecordBatchDecoder.RecordFactory PLAIN = (partition, offset, topic, keySchema, key,
             valueSchema, value, headers) -> new SourceRecord(partition, offset, topic, null, keySchema, key,
             valueSchema, value, null, headers);
@@ -38,12 +43,12 @@ public final class BridgeDriver {
             futures.add(pool.submit(() -> {
                 RecordBatchDecoder decoder = new RecordBatchDecoder();
                 for (int i = 0; i < calls; i++) {
-                    EngineAccess.validate("{\"dynamodb.table.includelist\": \"t" + i + "\"}");
-                    ByteBuffer bytes = EngineAccess.poll(handle);
+                    ENGINE.validate("{\"dynamodb.table.includelist\": \"t" + i + "\"}");
+                    ByteBuffer bytes = ENGINE.poll(handle);
                     if (bytes != null) {
                         RecordBatchDecoder.Batch batch = decoder.decode(bytes, PLAIN);
                         records.addAndGet(batch.records().size());
-                        EngineAccess.acknowledge(handle, batch.id());
+                        ENGINE.acknowledge(handle, batch.id());
                     }
                 }
                 return null;
@@ -66,7 +71,7 @@ public final class BridgeDriver {
     /** One poll, decoded as the task does: per record "op|headers" ("tombstone" for a null value). */
     public static List<String> describeOnePoll(String handle) {
         List<String> out = new ArrayList<>();
-        for (SourceRecord r : new RecordBatchDecoder().decode(EngineAccess.poll(handle), PLAIN).records()) {
+        for (SourceRecord r : new RecordBatchDecoder().decode(ENGINE.poll(handle), PLAIN).records()) {
             String op = r.value() == null ? "tombstone" : ((org.apache.kafka.connect.data.Struct) r.value()).getString("op");
             StringBuilder headers = new StringBuilder();
             r.headers().forEach(h -> headers.append(h.key()).append('=').append(h.value()));
@@ -78,7 +83,7 @@ public final class BridgeDriver {
     /** Starts a task with this configuration and returns what Connect would see: the exception. */
     public static ConnectException startTaskFailure(String taskConfigJson) {
         try {
-            EngineAccess.startTask(taskConfigJson, "[]");
+            ENGINE.startTask(taskConfigJson, "[]");
             return null;
         } catch (ConnectException e) {
             return e;
@@ -87,13 +92,54 @@ public final class BridgeDriver {
 
     /** Records per second of poll() through the bridge plus decoding into SourceRecords. */
     public static double bridgedRate(String handle, int polls) {
+        return rate(ENGINE, handle, polls);
+    }
+
+    /** Records per second of poll() plus decoding into SourceRecords, through any transport. */
+    public static double rate(EngineTransport engine, String handle, int polls) {
+        long start = System.nanoTime();
+        long records = records(engine, handle, polls);
+        return records / ((System.nanoTime() - start) / 1e9);
+    }
+
+    private static long records(EngineTransport engine, String handle, int polls) {
         RecordBatchDecoder decoder = new RecordBatchDecoder();
         long records = 0;
-        long start = System.nanoTime();
         for (int i = 0; i < polls; i++) {
-            records += decoder.decode(EngineAccess.poll(handle), PLAIN).records().size();
+            records += decoder.decode(engine.poll(handle), PLAIN).records().size();
         }
-        return records / ((System.nanoTime() - start) / 1e9);
+        return records;
+    }
+
+    /** Records per second over all threads at once: thread i polls handles[i] through engines[i], as tasks do. */
+    public static double parallelRate(EngineTransport[] engines, String[] handles, int polls) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(engines.length);
+        try {
+            List<Future<Long>> counts = new ArrayList<>();
+            long start = System.nanoTime();
+            for (int t = 0; t < engines.length; t++) {
+                EngineTransport engine = engines[t];
+                String handle = handles[t];
+                counts.add(pool.submit(() -> records(engine, handle, polls)));
+            }
+            long records = 0;
+            for (Future<Long> f : counts) {
+                records += f.get();
+            }
+            return records / ((System.nanoTime() - start) / 1e9);
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    /** The in-process engine, as a transport. */
+    public static EngineTransport inProcess() {
+        return ENGINE;
+    }
+
+    /** A task's engine in a child process started with this interpreter command, as a stock worker starts it. */
+    public static EngineTransport processEngine(String python) {
+        return Engines.forTask(Map.of("engine.mode", "process", "engine.python", python), "bridge driver");
     }
 
     /** Seconds spent inside poll() alone (the crossing), over {@code polls} calls. */
@@ -101,7 +147,7 @@ public final class BridgeDriver {
         long start = System.nanoTime();
         long sink = 0;
         for (int i = 0; i < polls; i++) {
-            sink += EngineAccess.poll(handle).remaining();
+            sink += ENGINE.poll(handle).remaining();
         }
         return (System.nanoTime() - start) / 1e9 + (sink == 42 ? 1 : 0);
     }

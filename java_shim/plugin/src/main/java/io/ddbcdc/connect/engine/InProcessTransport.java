@@ -1,26 +1,25 @@
-package io.ddbcdc.connect;
+package io.ddbcdc.connect.engine;
 
 import io.ddbcdc.bridge.Engine;
 import io.ddbcdc.bridge.EngineHolder;
 import java.lang.reflect.UndeclaredThrowableException;
+import java.nio.ByteBuffer;
 import java.util.function.Function;
 import org.apache.kafka.connect.errors.ConnectException;
 
 /**
- * The only class of the plugin that names the bridge types, so that a stock worker (no bridge jar
- * on its classpath) still loads the connector and fails with {@link #NOT_LAUNCHED} instead of a
- * NoClassDefFoundError.
+ * The engine in the worker's own process, registered by our launcher through JPype. The only class of the plugin
+ * that names the bridge types: on a stock worker (no bridge jar) {@link #available()} answers false instead of the
+ * JVM failing with NoClassDefFoundError, and no other method is reached.
  */
-final class EngineAccess {
-    static final String NOT_LAUNCHED = "The DynamoDB CDC Source connector runs its engine in Python, so it needs a "
-            + "Kafka Connect worker started by its launcher: `ddb-cdc worker connect-distributed.properties` "
-            + "(see README, 'Running a worker'). This worker was started some other way (for example with "
-            + "connect-distributed.sh), so the engine is not available.";
+public final class InProcessTransport implements EngineTransport {
+    public static final InProcessTransport INSTANCE = new InProcessTransport();
 
-    private EngineAccess() {
+    private InProcessTransport() {
     }
 
-    static boolean available() {
+    /** Whether this worker was started by our launcher, which hosts the engine. */
+    public static boolean available() {
         try {
             return EngineHolder.get() != null;
         } catch (NoClassDefFoundError e) {
@@ -28,68 +27,79 @@ final class EngineAccess {
         }
     }
 
-    static String configDefinition() {
+    @Override
+    public String configDefinition() {
         return call("configDefinition", Engine::configDefinition);
     }
 
-    static String validate(String configJson) {
+    @Override
+    public String validate(String configJson) {
         return call("validate", e -> e.validate(configJson));
     }
 
-    static void startConnector(String configJson) {
+    @Override
+    public void startConnector(String configJson) {
         call("startConnector", e -> {
             e.startConnector(configJson);
             return null;
         });
     }
 
-    static String discoverTables(String configJson) {
+    @Override
+    public String discoverTables(String configJson) {
         return call("discoverTables", e -> e.discoverTables(configJson));
     }
 
-    static String offsetPartitions(String configJson) {
+    @Override
+    public String offsetPartitions(String configJson) {
         return call("offsetPartitions", e -> e.offsetPartitions(configJson));
     }
 
-    static String alterOffsets(String configJson, String offsetsJson) {
+    @Override
+    public String alterOffsets(String configJson, String offsetsJson) {
         return call("alterOffsets", e -> e.alterOffsets(configJson, offsetsJson));
     }
 
-    static String taskConfigs(String configJson, int maxTasks, String offsetsJson) {
+    @Override
+    public String taskConfigs(String configJson, int maxTasks, String offsetsJson) {
         return call("taskConfigs", e -> e.taskConfigs(configJson, maxTasks, offsetsJson));
     }
 
-    static String startTask(String taskConfigJson, String offsetsJson) {
+    @Override
+    public String startTask(String taskConfigJson, String offsetsJson) {
         return call("startTask", e -> e.startTask(taskConfigJson, offsetsJson));
     }
 
-    static java.nio.ByteBuffer poll(String taskHandle) {
+    @Override
+    public ByteBuffer poll(String taskHandle) {
         return call("poll", e -> e.poll(taskHandle));
     }
 
-    static void acknowledge(String taskHandle, long batchId) {
+    @Override
+    public void acknowledge(String taskHandle, long batchId) {
         call("acknowledge", e -> {
             e.acknowledge(taskHandle, batchId);
             return null;
         });
     }
 
-    static void stopTask(String taskHandle) {
+    @Override
+    public void stopTask(String taskHandle) {
         call("stopTask", e -> {
             e.stopTask(taskHandle);
             return null;
         });
     }
 
+    @Override
+    public void close() {
+        // the launcher owns the engine
+    }
+
     private static <T> T call(String what, Function<Engine, T> body) {
-        Engine engine;
-        try {
-            engine = EngineHolder.get();
-        } catch (NoClassDefFoundError e) {
-            throw new ConnectException(NOT_LAUNCHED);
-        }
+        Engine engine = EngineHolder.get();
         if (engine == null) {
-            throw new ConnectException(NOT_LAUNCHED);
+            throw new ConnectException("The in-process DynamoDB CDC engine is not registered in this worker");
         }
         try {
             return body.apply(engine);
