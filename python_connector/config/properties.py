@@ -25,6 +25,7 @@ SYNC_MODES = ("SNAPSHOT", "CDC", "SNAPSHOT_CDC")
 DISCOVERY_MODES = ("INCLUDELIST", "TAG")
 FORMATS = ("AVRO", "JSON_SR", "PROTOBUF", "JSON")
 STREAM_POSITIONS = ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
+SNAPSHOT_STRATEGIES = ("BLOCKING", "CONCURRENT")
 
 # Connect itself owns and validates these; they are in the table for documentation only.
 CONNECT_OWNED = frozenset({"name", "tasks.max"})
@@ -171,6 +172,13 @@ PROPERTIES: tuple[Property, ...] = (
        minimum=1),
     _p("dynamodb.snapshot.max.rcu.percentage", "INT", 50, "MEDIUM", SNAPSHOT_GROUP, "Snapshot RCU percentage",
        "Percentage of the table's read capacity the snapshot may consume, in [1, 100].", minimum=1, maximum=100),
+    _p("dynamodb.snapshot.strategy", "STRING", "BLOCKING", "MEDIUM", SNAPSHOT_GROUP, "Snapshot strategy",
+       "(Self-managed only.) With SNAPSHOT_CDC, how a table's snapshot and its change events are ordered. BLOCKING: "
+       "a table's change events start once all its snapshot records are in Kafka (the scan must end within the "
+       "stream's 24-hour retention). CONCURRENT: the table's stream is read from the snapshot's start while its "
+       "segments are scanned (with ConsistentRead), each page held until the stream has been read past it and "
+       "stripped of the keys that changed around its read, so changes reach Kafka at once and a scan may outlast "
+       "the retention.", valid_values=SNAPSHOT_STRATEGIES),
     _p("dynamodb.cdc.initial.stream.position", "STRING", "TRIM_HORIZON", "MEDIUM", CDC_GROUP,
        "Initial stream position",
        "Where a shard without a checkpoint starts: TRIM_HORIZON (oldest record), LATEST (new records only) or "

@@ -19,7 +19,7 @@ from python_connector.metrics.registry import METRICS
 from python_connector.records import envelope, offsets, wire
 from python_connector.records.buffer import Group, RecordBuffer
 from python_connector.records.tables import TableInfo
-from python_connector.snapshot import pacing, plan, scan, strategy
+from python_connector.snapshot import concurrent, pacing, plan, scan, strategy
 from python_connector.streams import generations, leases, reader
 from python_connector.streams.dynamodb import DynamoDbStreams, StreamNotUsable, stream_of, streams_client
 from python_connector.task import task_config
@@ -63,6 +63,7 @@ class SourceTaskEngine:
         self._tables: set[str] = set()
         self._failed_tables: dict[str, Exception] = {}
         self._progress: SnapshotProgress | None = None
+        self._windows: dict[str, concurrent.TableWindow] = {}  # CONCURRENT: per table in a snapshot here
 
     def start(self) -> None:
         client = self._client_factory(self.config)
@@ -70,6 +71,7 @@ class SourceTaskEngine:
         tables = {t: describe(client, t) for t in dict.fromkeys(u.table for u in assignment)}
         self._tables = set(tables)
         segments = [u for u in assignment if not u.is_stream]
+        self._windows = self._concurrent_windows(tables, segments)
         if segments:
             self._start_snapshot(client, tables, segments)
         streamed = [u.table for u in assignment if u.is_stream]
@@ -101,11 +103,28 @@ class SourceTaskEngine:
                         functools.partial(self._scan, client, segment, budgets[table]))
 
     def _scan(self, client: JsonClient, segment: plan.SegmentPlan, budget: pacing.ReadBudget) -> None:
-        outcome = scan.scan_segment(client, segment, self._buffer, self.config["dynamodb.snapshot.max.poll.records"],
+        out = self._windows.get(segment.source.table.name, self._buffer)
+        outcome = scan.scan_segment(client, segment, out, self.config["dynamodb.snapshot.max.poll.records"],
                                         budget, self.stopped, self._page_scanned, self._clock_ns)
         if outcome is not scan.Outcome.ABORTED:
             with self._lock:
                 self._segments_left[segment.source.table.name] -= 1
+
+    def _concurrent_windows(self, tables: Mapping[str, TableInfo],
+                            segments: Sequence[Unit]) -> dict[str, concurrent.TableWindow]:
+        """CONCURRENT: a window per table whose segments and stream this task holds (the planning keeps them on
+        one task while the table is in its snapshot)."""
+        if self.config.sync_mode != "SNAPSHOT_CDC" or self.config["dynamodb.snapshot.strategy"] != "CONCURRENT":
+            return {}
+        streams = task_config.streams_of(self._raw)
+        params = concurrent.params_for(self.config["dynamodb.service.endpoint"])
+        out = {}
+        for table in dict.fromkeys(u.table for u in segments):
+            initial = streams[table].initial
+            out[table] = concurrent.TableWindow(
+                tables[table], self._buffer, params, initial.at_ms if initial.at_ms is not None else 0,
+                self.config["dynamodb.cdc.heartbeat.topic"], self.stopped, self._clock_ns)
+        return out
 
     def _snapshot_in_kafka(self, table: str) -> bool:
         """Every segment of the table scanned, and every record of it acknowledged by Connect."""
@@ -115,8 +134,9 @@ class SourceTaskEngine:
     def _start_cdc(self, client: JsonClient, tables: Mapping[str, TableInfo]) -> None:
         source = DynamoDbStreams(streams_client(self.config))
         shards = offsets.read_shards(self._stored_raw)
-        order: strategy.SnapshotStrategy = (strategy.Blocking(self._snapshot_in_kafka)
-                                            if self.config.sync_mode == "SNAPSHOT_CDC" else strategy.Unordered())
+        order: strategy.SnapshotStrategy = (
+            strategy.Blocking(self._snapshot_in_kafka) if self.config.sync_mode == "SNAPSHOT_CDC"
+            and self.config["dynamodb.snapshot.strategy"] == "BLOCKING" else concurrent.Concurrent())
         plans = task_config.streams_of(self._raw)
         # A new generation's TypeA/TypeC are stored once: by the task with the table's snapshot, else task 0.
         snapshotting = {u.table for u in task_config.assignment_of(self._raw) or [] if not u.is_stream}
@@ -139,8 +159,10 @@ class SourceTaskEngine:
                      stream.arn, stream.view_type, stream_plan.lease_table, _generation_note(stream_plan))
             announces = stream_plan.new and (table in snapshotting or self._raw.get(task_config.TASK_INDEX_KEY) == "0")
             hooks = _TableHooks(self, client, table, stream_plan if announces else None, order)
+            table_window = self._windows.get(table)
+            table_source = source if table_window is None else table_window.watch(source)
             table_reader = reader.TableStreamReader(
-                source, info, reader.StreamStart(stream, stream_plan.initial, stored), self._buffer, keeper,
+                table_source, info, reader.StreamStart(stream, stream_plan.initial, stored), self._buffer, keeper,
                 self.lease_table(client, stream_plan.lease_table), hooks, settings)
             self._spawn(f"ddbcdc-stream-{table}", table, table_reader.run)
 
