@@ -64,6 +64,7 @@ class SourceTaskEngine:
         self._failed_tables: dict[str, Exception] = {}
         self._progress: SnapshotProgress | None = None
         self._windows: dict[str, concurrent.TableWindow] = {}  # CONCURRENT: per table in a snapshot here
+        self._concurrent = self.config["dynamodb.snapshot.strategy"] == "CONCURRENT"
 
     def start(self) -> None:
         client = self._client_factory(self.config)
@@ -93,6 +94,11 @@ class SourceTaskEngine:
             METRICS.set("ddbcdc_table_phase", 1, connector=self._labels["connector"], table=t, phase="snapshot")
             METRICS.set("ddbcdc_snapshot_items_estimated", tables[t].item_count * n // total, table=t, **self._labels)
         for t, budget in budgets.items():
+            if self.config.sync_mode == "SNAPSHOT_CDC" and not self._concurrent:
+                warning = strategy.duration_warning(t, tables[t].item_count * mine[t] // total,
+                                                    tables[t].units_per_item, budget.units_per_s)
+                if warning:
+                    log.warning("%s: %s", self.name, warning)
             log.info("%s: snapshot of %s, segments %s of %d (%d already completed), at most %.1f read units/s",
                      self.name, t, sorted(u.segment or 0 for u in segments if u.table == t), total,
                      sum(p.skip for p in plans if p.source.table.name == t), budget.units_per_s)
@@ -114,7 +120,7 @@ class SourceTaskEngine:
                             segments: Sequence[Unit]) -> dict[str, concurrent.TableWindow]:
         """CONCURRENT: a window per table whose segments and stream this task holds (the planning keeps them on
         one task while the table is in its snapshot)."""
-        if self.config.sync_mode != "SNAPSHOT_CDC" or self.config["dynamodb.snapshot.strategy"] != "CONCURRENT":
+        if self.config.sync_mode != "SNAPSHOT_CDC" or not self._concurrent:
             return {}
         streams = task_config.streams_of(self._raw)
         params = concurrent.params_for(self.config["dynamodb.service.endpoint"])
@@ -134,10 +140,13 @@ class SourceTaskEngine:
     def _start_cdc(self, client: JsonClient, tables: Mapping[str, TableInfo]) -> None:
         source = DynamoDbStreams(streams_client(self.config))
         shards = offsets.read_shards(self._stored_raw)
-        order: strategy.SnapshotStrategy = (
-            strategy.Blocking(self._snapshot_in_kafka) if self.config.sync_mode == "SNAPSHOT_CDC"
-            and self.config["dynamodb.snapshot.strategy"] == "BLOCKING" else concurrent.Concurrent())
         plans = task_config.streams_of(self._raw)
+        # A new generation starts at the snapshot's start: the stream must still hold it when CDC begins.
+        starts = {t: p.initial.at_ms for t, p in plans.items() if p.new and p.initial.at_ms is not None}
+        order: strategy.SnapshotStrategy = strategy.Unordered()
+        if self.config.sync_mode == "SNAPSHOT_CDC":
+            order = (concurrent.Concurrent() if self._concurrent else
+                     strategy.Blocking(self._snapshot_in_kafka, starts, lambda: self._clock_ns() // 1_000_000))
         # A new generation's TypeA/TypeC are stored once: by the task with the table's snapshot, else task 0.
         snapshotting = {u.table for u in task_config.assignment_of(self._raw) or [] if not u.is_stream}
         self._keeper = keeper = leases.LeaseKeeper(f"{self.name}-{uuid.uuid4().hex[:8]}", labels=self._labels)

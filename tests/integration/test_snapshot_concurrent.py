@@ -12,7 +12,7 @@ import pytest
 
 from tests.integration.conftest import Stack, wait_until
 from tests.integration.tables import create_table, load, scan_all
-from tests.integration.workers import free_port, start_launched, wait_for_rest, worker_properties
+from tests.integration.workers import free_port, start_launched, stored_offsets, wait_for_rest, worker_properties
 
 pytestmark = pytest.mark.local_stack  # runs a worker of its own (this checkout's engine)
 
@@ -118,6 +118,9 @@ def run_concurrent_snapshot(stack, tmp_path, unique, kill_after_records=None):
             wait_until(lambda: stack.topic_size(table) >= kill_after_records, 120, "the snapshot to be under way")
             worker.send_signal(signal.SIGKILL)
             worker.wait(30)
+            done = {p["segment"] for p, o in stored_offsets(stack.bootstrap, f"conc-{unique}-offsets", name)
+                    if "segment" in p and o.get("segmentCompleted") == "true"}
+            assert len(done) < 5, "the snapshot completed before the kill: nothing was tested"
             worker = start(2)
         wait_until(lambda: completed_segments(rest, name) == 5, 150, "the concurrent snapshot to complete")
         changes.halt.set()
