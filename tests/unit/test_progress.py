@@ -26,7 +26,7 @@ def test_a_blocking_snapshot_whose_stream_start_was_trimmed_fails_naming_concurr
     assert order.stream_may_start("t")
     assert order.stream_may_start("resumed")  # no new generation: it resumes from stored positions
     now["ms"] = 24 * HOUR
-    with pytest.raises(StreamStartTrimmed, match="dynamodb.snapshot.strategy=CONCURRENT"):
+    with pytest.raises(StreamStartTrimmed, match=r"dynamodb\.snapshot\.strategy=CONCURRENT"):
         order.stream_may_start("t")
     assert not Blocking(lambda t: False, {"t": 0}, lambda: now["ms"]).stream_may_start("t")  # still scanning
 
