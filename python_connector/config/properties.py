@@ -20,6 +20,7 @@ OUTPUT_GROUP = "Output messages"
 DYNAMODB_GROUP = "DynamoDB Details"
 SNAPSHOT_GROUP = "Snapshot Details"
 CDC_GROUP = "CDC Details"
+SIGNAL_GROUP = "Signals"
 
 SYNC_MODES = ("SNAPSHOT", "CDC", "SNAPSHOT_CDC")
 DISCOVERY_MODES = ("INCLUDELIST", "TAG")
@@ -202,6 +203,15 @@ PROPERTIES: tuple[Property, ...] = (
     _p("dynamodb.snapshot.total.segments", "INT", 5, "LOW", SNAPSHOT_GROUP, "Parallel scan segments",
        "(Self-managed only.) Segments of the parallel Scan per table (the documented behaviour is 5), in [1, 1000000].",
        minimum=1, maximum=1_000_000),
+    _p("signal.kafka.topic", "STRING", None, "LOW", SIGNAL_GROUP, "Signal topic",
+       "(Self-managed only.) A Kafka topic of Debezium-format signals for this connector (key: the connector's "
+       "name; value: {\"id\", \"type\": \"execute-snapshot\" | \"stop-snapshot\", \"data\": "
+       "{\"data-collections\": [tables], \"type\": \"incremental\"}}). An execute-snapshot re-reads the named "
+       "tables while their changes stream (snapshotCount one higher); a stop-snapshot stops it. One partition. "
+       "With it set, each table's stream is read by one task. Settings for the signal consumer (security, say) "
+       "go in signal.consumer.* properties."),
+    _p("signal.kafka.bootstrap.servers", "STRING", None, "LOW", SIGNAL_GROUP, "Signal topic's Kafka",
+       "(Self-managed only.) The bootstrap servers of the Kafka cluster holding signal.kafka.topic."),
     # Connect validates tasks.max itself ([1, ...]); it is here for the documentation.
     _p("tasks.max", "INT", 1, "HIGH", CONNECT_GROUP, "Tasks",
        "Maximum number of tasks for the connector, in [1, ...]."),
