@@ -104,6 +104,7 @@ class TableWindow:
         self._stream = _Stream()
         self._cond = threading.Condition()
         self._pruned_at = 0.0
+        self._discarded = 0  # snapshots up to this count were stopped
         self.consistent_read = True
         self.released_pages = 0
         self.dropped_items = 0
@@ -113,12 +114,22 @@ class TableWindow:
         held = _Held(source, page, window.PageRead(page.sent_ns // 10**6, page.received_ns // 10**6),
                      [self._key(item_key(item, self.table.key)) for item in page.items])
         with self._cond:
-            while len(self._held) >= self._max_held and not self._stopped.is_set():
+            while len(self._held) >= self._max_held and not self._stopped.is_set() and not self._dropped(source):
                 self._cond.wait(0.2)
-            if self._stopped.is_set():
+            if self._stopped.is_set() or self._dropped(source):
                 return False
             self._held.append(held)
             return True
+
+    def discard(self, count: int) -> None:
+        """A stopped snapshot: its held pages, and any page of it still to come, never reach Kafka."""
+        with self._cond:
+            self._discarded = max(self._discarded, count)
+            self._held = deque(h for h in self._held if not self._dropped(h.source))
+            self._cond.notify_all()
+
+    def _dropped(self, source: SnapshotSource) -> bool:
+        return source.count <= self._discarded
 
     def held_pages(self) -> int:
         with self._cond:

@@ -162,8 +162,11 @@ class SourceTaskEngine:
 
     def _start_signals(self, topic: str, streamed: Sequence[str]) -> None:
         """Signals for the tables streamed here (the planning puts each table's stream on one task)."""
+        # The last snapshot's count: SNAPSHOT_CDC's (taken or being taken), else the stored or decided ones.
+        taken = task_config.snapshots_of(self._raw) if self.config.sync_mode == "SNAPSHOT_CDC" else {}
         counts = {t: max([0, *(p.count for (u, _), p in self._stored.items() if u == t),
-                          *([d.snapshot.count] if (d := self._decisions.get(t)) else [])]) for t in streamed}
+                          *([d.snapshot.count] if (d := self._decisions.get(t)) else []),
+                          *([taken[t].count] if t in taken else [])]) for t in streamed}
         scope = signals.SignalScope(topic, self.config["dynamodb.cdc.heartbeat.topic"], streamed,
                                     task_config.snapshots_of(self._raw),
                                     self._raw.get(task_config.TASK_INDEX_KEY) == "0")
@@ -191,9 +194,11 @@ class SourceTaskEngine:
         with self._lock:
             stop = self._snapshot_stops.get(table)
             self._segments_left[table] = 0
-            self._running.pop(table, None)
+            running = self._running.pop(table, None)
         if stop is not None:
             stop.set()
+        if running is not None and table in self._windows:
+            self._windows[table].discard(running.count)
 
     def _start_cdc(self, client: JsonClient, tables: Mapping[str, TableInfo]) -> None:
         source = DynamoDbStreams(streams_client(self.config))

@@ -176,3 +176,21 @@ def test_pages_of_a_segment_are_released_in_scan_order():
     watched.read(watched.iterator("arn", "s1", None, "TRIM_HORIZON"), 10)
     watched.read("it-end", 10)
     assert buffer.take(100, 0) == []  # the second page may go, but not before the first
+
+
+def test_a_stopped_snapshot_releases_none_of_its_pages():
+    clock = Clock(1_000_000)
+    buffer = RecordBuffer(1000)
+    win = TableWindow(TABLE, buffer, AWS, 0, "hb", threading.Event(), clock)
+    stopped, next_one = SnapshotSource(TABLE, 0, 1, 2, 0), SnapshotSource(TABLE, 0, 1, 3, 0)
+    assert win.page(stopped, ScannedPage([item("a")], False, 990_000 * 10**6, 990_000 * 10**6))
+    win.discard(2)
+    assert not win.page(stopped, ScannedPage([item("b")], False, 990_000 * 10**6, 990_000 * 10**6))
+    assert win.held_pages() == 0
+    assert win.page(next_one, ScannedPage([item("c")], True, 990_000 * 10**6, 990_000 * 10**6))
+    watched = win.watch(FakeChanges([]))
+    watched.shards("arn")
+    watched.read(watched.iterator("arn", "s1", None, "TRIM_HORIZON"), 10)
+    watched.read("it-end", 10)
+    [group] = buffer.take(100, 0)
+    assert group.header["snapshotCount"] == 3
