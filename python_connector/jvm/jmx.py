@@ -39,6 +39,8 @@ ATTRIBUTES: dict[str, tuple[str, Callable[[Samples], float | str]]] = {
         (ls["phase"] for n, ls, v in samples if n == "ddbcdc_table_phase" and v == 1), "")),
     "snapshot-items-read": ("Items the snapshot read", _total("ddbcdc_snapshot_items_read_total")),
     "snapshot-items-estimated": ("Items by DescribeTable's ItemCount", _total("ddbcdc_snapshot_items_estimated")),
+    "snapshot-concurrent": ("1 while a snapshot runs with the changes streaming", _total("ddbcdc_snapshot_concurrent")),
+    "snapshot-held-pages": ("Pages a concurrent snapshot holds", _total("ddbcdc_snapshot_held_pages")),
     "snapshot-records": ("Snapshot records handed to Connect", _total("ddbcdc_records_total", kind="snapshot")),
     "cdc-records": ("Change records handed to Connect", _total("ddbcdc_records_total", kind="cdc")),
     "cdc-lag-ms-max": ("Largest CDC lag over the table's shards", _extreme("ddbcdc_cdc_lag_ms", max)),

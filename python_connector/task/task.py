@@ -103,6 +103,8 @@ class SourceTaskEngine:
             self._progress.track(t, tables[t].item_count * n // total)
         for t, n in mine.items():
             METRICS.set("ddbcdc_table_phase", 1, connector=self._labels["connector"], table=t, phase="snapshot")
+            METRICS.set("ddbcdc_snapshot_items_read_total", 0, table=t, **self._labels)  # this snapshot's count
+            METRICS.set("ddbcdc_snapshot_concurrent", float(t in self._concurrent_tables), table=t, **self._labels)
             METRICS.set("ddbcdc_snapshot_items_estimated", tables[t].item_count * n // total, table=t, **self._labels)
         for t, budget in budgets.items():
             if self.config.sync_mode == "SNAPSHOT_CDC" and t not in self._concurrent_tables:
@@ -130,8 +132,9 @@ class SourceTaskEngine:
         if outcome is not scan.Outcome.ABORTED:
             with self._lock:
                 self._segments_left[table] -= 1
-                if self._segments_left[table] <= 0:
-                    self._running.pop(table, None)
+                ended = self._segments_left[table] <= 0 and self._running.pop(table, None) is not None
+            if ended:
+                METRICS.set("ddbcdc_snapshot_concurrent", 0, table=table, **self._labels)
 
     def _concurrent_windows(self, tables: Mapping[str, TableInfo], segments: Sequence[Unit],
                             streamed: Sequence[str]) -> dict[str, concurrent.TableWindow]:
@@ -199,6 +202,7 @@ class SourceTaskEngine:
             stop.set()
         if running is not None and table in self._windows:
             self._windows[table].discard(running.count)
+        METRICS.set("ddbcdc_snapshot_concurrent", 0, table=table, **self._labels)
 
     def _start_cdc(self, client: JsonClient, tables: Mapping[str, TableInfo]) -> None:
         source = DynamoDbStreams(streams_client(self.config))
@@ -267,6 +271,8 @@ class SourceTaskEngine:
 
     def _page_scanned(self, table: str, items: int) -> None:
         METRICS.add("ddbcdc_snapshot_items_read_total", items, table=table, **self._labels)
+        if table in self._concurrent_tables:
+            METRICS.set("ddbcdc_snapshot_held_pages", self._windows[table].held_pages(), table=table, **self._labels)
         with self._lock:
             self._snapshot_unacked[table] += items
         if self._progress is not None:

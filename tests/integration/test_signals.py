@@ -20,7 +20,7 @@ pytestmark = pytest.mark.local_stack  # runs a worker of its own (this checkout'
 ITEMS = 1500
 PAD = "p" * 1000
 LEFT_OUT_WINDOW_MS = 62_000  # DynamoDB Local's minute rounding plus the window's margin
-READ_CAPACITY = 40  # at 50%: a consistent re-snapshot takes ~20 s, long enough to stop one
+READ_CAPACITY = 100  # at 50%: a consistent re-snapshot (DynamoDB Local: a unit per item) takes ~30 s
 
 
 def send(bootstrap, topic, connector, signal_id, kind, table):

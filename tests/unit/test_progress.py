@@ -1,5 +1,6 @@
 import pytest
 
+from python_connector.cli.status import describe, table_views
 from python_connector.metrics.progress import SnapshotProgress
 from python_connector.snapshot.strategy import Blocking, StreamStartTrimmed, duration_warning, retention_warning
 
@@ -36,3 +37,19 @@ def test_a_blocking_snapshot_predicted_over_20_hours_is_warned_about():
     message = duration_warning("t", 100_000_000, 0.125, 100)  # 34.7 h
     assert message is not None and "34.7 h" in message and "CONCURRENT" in message
     assert duration_warning("t", 10, 0.125, 0) is None
+
+
+def test_status_shows_a_concurrent_snapshot_and_the_cdc_lag_together():
+    labels = {"connector": "c", "table": "t", "task": "0"}
+    samples = [("ddbcdc_table_phase", {**labels, "phase": "cdc"}, 1.0),
+               ("ddbcdc_snapshot_concurrent", labels, 1.0),
+               ("ddbcdc_snapshot_items_read_total", labels, 250.0),
+               ("ddbcdc_snapshot_items_estimated", labels, 1000.0),
+               ("ddbcdc_snapshot_held_pages", labels, 3.0),
+               ("ddbcdc_cdc_lag_ms", {**labels, "shard": "s1"}, 420.0),
+               ("ddbcdc_cdc_retention_left_ms", {**labels, "shard": "s1"}, 86_000_000.0)]
+    offsets = [{"partition": {"segment": "0", "tableName": "t"},
+                "offset": {"totalSegments": "5", "segmentCompleted": "true"}}]
+    text = describe("t", table_views("c", offsets, samples)["t"], 25.0)
+    assert "snapshot+cdc" in text and "25%" in text and "segments done 1/5" in text and "held pages 3" in text
+    assert "lag 420 ms" in text and "ETA 30s" in text
