@@ -11,6 +11,10 @@ the same run measures items/s of:
 three (450k, the figure reported), and prints the worker's RSS after each: it must not grow with table
 size (the JVM heap is fixed and pre-touched so the figure shows the engine).
 
+With ``--strategy CONCURRENT`` (or ``BOTH``, beside BLOCKING in the same run) the tables get a stream and (c) runs
+with SNAPSHOT_CDC and that dynamodb.snapshot.strategy, timed until every segment is completed in Connect's offsets
+and the items are in Kafka (no writes during the run). BLOCKING alone is today's SNAPSHOT-mode figure.
+
 Run: `make bench-snapshot` (or `python bench/snapshot.py --items 150000`). Tables and topics are
 deleted at the end; nothing else to reset.
 """
@@ -148,24 +152,32 @@ class BenchWorker:
                 raise SystemExit(f"the bench worker did not start; see {self.log}")
             time.sleep(0.5)
 
-    def snapshot(self, name: str, tables: list[str], expected: int, suffix: str, **overrides: str) -> float:
-        """Items/s of one snapshot, from connector creation until the last record is in <table><suffix>."""
+    def snapshot(self, name: str, tables: list[str], expected: int, suffix: str, strategy: str | None = None,
+                 **overrides: str) -> float:
+        """Items/s of one snapshot, from connector creation until the last record is in <table><suffix>; with a
+        strategy, a SNAPSHOT_CDC snapshot timed until its segments are completed too."""
         config = self.stack.connector_config(",".join(tables), **overrides, **{
             "tasks.max": str(len(tables)), "poll.linger.ms": "100", "max.batch.size": "5000",
             "dynamodb.snapshot.max.poll.records": "1000", "dynamodb.snapshot.max.rcu.percentage": "100",
             **routed(suffix)})
-        seconds = self.time_to_kafka(name, config, [t + suffix for t in tables], expected)
-        print(f"(c) connector end to end, {len(tables)} table(s): {expected:,} items in {seconds:.1f}s = "
-              f"{expected / seconds:,.0f} items/s; worker RSS now {self.rss_mb():,.0f} MB", flush=True)
+        if strategy is not None:
+            config |= {"dynamodb.table.sync.mode": "SNAPSHOT_CDC", "dynamodb.snapshot.strategy": strategy}
+        segments = SEGMENTS * len(tables) if strategy is not None else 0
+        seconds = self.time_to_kafka(name, config, [t + suffix for t in tables], expected, segments)
+        print(f"(c) connector end to end{f' ({strategy})' if strategy else ''}, {len(tables)} table(s): "
+              f"{expected:,} items in {seconds:.1f}s = {expected / seconds:,.0f} items/s; worker RSS now "
+              f"{self.rss_mb():,.0f} MB", flush=True)
         return expected / seconds
 
-    def time_to_kafka(self, name: str, config: dict[str, str], topics: list[str], expected: int) -> float:
-        """Seconds from creating the connector until `expected` records are readable in `topics`; then deletes it."""
+    def time_to_kafka(self, name: str, config: dict[str, str], topics: list[str], expected: int,
+                      segments: int = 0) -> float:
+        """Seconds from creating the connector until `expected` records are readable in `topics` and `segments`
+        segments are completed in its offsets (change events may be in the topics too); then deletes it."""
         start = time.perf_counter()
         self.create(name, config)
         try:
             checked = start
-            while topic_total(self.stack.bootstrap, topics) < expected:
+            while topic_total(self.stack.bootstrap, topics) < expected or self.completed(name) < segments:
                 if time.perf_counter() - checked > 5:  # a failed task would leave this loop waiting forever
                     self.raise_if_failed(name)
                     checked = time.perf_counter()
@@ -173,6 +185,10 @@ class BenchWorker:
             return time.perf_counter() - start
         finally:
             self.delete(name)
+
+    def completed(self, name: str) -> int:
+        offsets = requests.get(f"{self.url}/connectors/{name}/offsets", timeout=30).json().get("offsets", [])
+        return sum(str(o["offset"].get("segmentCompleted")) == "true" for o in offsets)
 
     def create(self, name: str, config: dict[str, str]) -> None:
         requests.put(f"{self.url}/connectors/{name}/config", json=config, timeout=30).raise_for_status()
@@ -208,7 +224,12 @@ def main() -> None:
     parser.add_argument("--format", choices=(*formats.CONVERTERS, "WORKER"), default=DEFAULT_FORMAT,
                         help="output.data.format (and key format) as `ddb-cdc translate` maps it, default the "
                              "documented one; WORKER: the stack worker's JsonConverter, which embeds the schema")
+    parser.add_argument("--strategy", choices=("BLOCKING", "CONCURRENT", "BOTH"), default="BLOCKING",
+                        help="dynamodb.snapshot.strategy: BLOCKING, today's SNAPSHOT-mode figure; CONCURRENT or BOTH "
+                             "(beside BLOCKING in the same run) with SNAPSHOT_CDC on tables with a stream")
     args = parser.parse_args()
+    strategies: list[str | None] = {"BLOCKING": [None], "CONCURRENT": ["CONCURRENT"],
+                                    "BOTH": ["BLOCKING", "CONCURRENT"]}[args.strategy]
     stack = running_stack()
     converters = {} if args.format == "WORKER" else output_converters(args.format, stack.schema_registry_url)
     ddb = stack.dynamodb()
@@ -216,7 +237,8 @@ def main() -> None:
     tables = [f"bench_{run}_{i}" for i in range(3)]
     started = time.perf_counter()
     for t in tables:
-        create_table(ddb, t, [("pk", "S"), ("sk", "N")])
+        create_table(ddb, t, [("pk", "S"), ("sk", "N")],
+                     stream_view=None if strategies == [None] else "NEW_AND_OLD_IMAGES")
     threads = [threading.Thread(target=load, args=(ddb, t, args.items, item)) for t in tables]
     for th in threads:
         th.start()
@@ -233,17 +255,23 @@ def main() -> None:
                 # The first run also warms the JVM up (its JIT compiles for a good part of a short run).
                 worker.snapshot("warm-up", tables[:1], args.items, "-one", **converters)
                 rss_one = worker.rss_mb()
-                rate = worker.snapshot("three", tables, 3 * args.items, "-three", **converters)
+                rates = {s: worker.snapshot(f"three-{(s or 'x').lower()}", tables, 3 * args.items,
+                                            f"-three-{(s or 'x').lower()}", s, **converters) for s in strategies}
+                rate = next(iter(rates.values()))
                 rss_three = worker.rss_mb()
             finally:
                 worker.stop()
     finally:
         for t in tables:
             ddb.delete_table(TableName=t)
-        delete_topics(stack.bootstrap, [tables[0] + "-one", *(t + "-three" for t in tables)])
+        delete_topics(stack.bootstrap, [tables[0] + "-one", *(f"{t}-three-{(s or 'x').lower()}" for t in tables
+                                                              for s in strategies)])
     print(f"worker RSS: {rss_one:,.0f} MB after {args.items:,} items, {rss_three:,.0f} MB after "
           f"{4 * args.items:,} items (heap fixed at 1 GB)")
     print(f"(c)/(a) = {rate / boto_rate:.2f}")
+    if len(rates) == 2:
+        print(f"RESULT concurrent ratio={rates['CONCURRENT'] / rates['BLOCKING']:.3f} CONCURRENT items/s over "
+              "BLOCKING items/s (goal >= 0.8)")
     print(f"RESULT snapshot ratio={rate / lean_rate:.3f} connector items/s over lean-reader items/s "
           f"((c)/(a)={rate / boto_rate:.2f})")
 
