@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 
 MAX_HELD_PAGES = 16  # per table: scanners wait beyond this
 PRUNE_EVERY_S = 5.0  # how often change times too old to matter are forgotten
+# Empty pages in a row that show a shard read to its current end: Streams may answer one empty page in a sparse
+# stretch of older records, so a single one is not trusted.
+EMPTY_PAGES_AT_END = 2
 
 
 class Concurrent(Unordered):
@@ -70,6 +73,7 @@ class _Stream:
     progress: dict[str, int] = field(default_factory=dict)
     finished: set[str] = field(default_factory=set)
     pending: tuple[str, int | None, bool] | None = None  # the last page read: shard, read up to, finished
+    empties: dict[str, int] = field(default_factory=dict)  # per shard: empty pages in a row
 
     def view(self) -> window.StreamView:
         return window.StreamView(self.listed_ms, self.parents, self.progress, self.finished)
@@ -171,7 +175,9 @@ class TableWindow:
                 if created >= self._floor_ms:
                     key = self._key(record["dynamodb"]["Keys"])
                     self._changes[key] = max(created, self._changes.get(key, created))
-            if not page.records and page.next_iterator is not None:
+            empties = self._stream.empties
+            empties[shard] = empties.get(shard, 0) + 1 if not page.records else 0
+            if empties[shard] >= EMPTY_PAGES_AT_END and page.next_iterator is not None:
                 upto = received_ms  # read to its current end
             self._stream.pending = (shard, upto, page.next_iterator is None)
 

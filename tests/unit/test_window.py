@@ -141,7 +141,8 @@ def test_a_page_left_empty_still_stores_its_resume_key():
     clock.ms = 1_005_000
     watched.shards("arn")
     watched.read("it1", 10)
-    watched.read("it2", 10)
+    watched.read("it2", 10)  # a second empty page: read to its end
+    watched.read("it-end", 10)
     [group] = buffer.take(100, 0)
     assert group.records == [] and group.header["kind"] == "offset" and group.header["topic"] == "hb"
     assert group.header["partition"] == {"segment": "2", "tableName": "t"}
@@ -192,5 +193,20 @@ def test_a_stopped_snapshot_releases_none_of_its_pages():
     watched.shards("arn")
     watched.read(watched.iterator("arn", "s1", None, "TRIM_HORIZON"), 10)
     watched.read("it-end", 10)
+    watched.read("it-end", 10)
     [group] = buffer.take(100, 0)
     assert group.header["snapshotCount"] == 3
+
+
+def test_one_empty_page_is_not_trusted_to_be_the_shards_end():
+    clock = Clock(1_000_000)
+    buffer = RecordBuffer(1000)
+    win = TableWindow(TABLE, buffer, AWS, 0, "hb", threading.Event(), clock)
+    win.page(SnapshotSource(TABLE, 0, 1, 1, 0), ScannedPage([item("a")], False, 990_000 * 10**6, 990_000 * 10**6))
+    # a sparse stretch: an empty page, then older records
+    watched = win.watch(FakeChanges([Page([], "it1"), Page([change("x", 900.0, 1)], "it2")]))
+    watched.shards("arn")
+    watched.read(watched.iterator("arn", "s1", None, "TRIM_HORIZON"), 10)
+    watched.read("it1", 10)
+    watched.read("it2", 10)
+    assert buffer.take(100, 0) == [] and win.watermark_ms() == 900_000
