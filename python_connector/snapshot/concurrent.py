@@ -42,8 +42,10 @@ log = logging.getLogger(__name__)
 MAX_HELD_PAGES = 16  # per table: scanners wait beyond this
 PRUNE_EVERY_S = 5.0  # how often change times too old to matter are forgotten
 # Empty pages in a row that show a shard read to its current end: Streams may answer one empty page in a sparse
-# stretch of older records, so a single one is not trusted.
+# stretch of older records, so a single one is trusted only right after a record this recent (a busy shard
+# seldom answers two empty pages in a row).
 EMPTY_PAGES_AT_END = 2
+LIVE_MS = 5 * 60 * 1000
 
 
 class Concurrent(Unordered):
@@ -74,6 +76,7 @@ class _Stream:
     finished: set[str] = field(default_factory=set)
     pending: tuple[str, int | None, bool] | None = None  # the last page read: shard, read up to, finished
     empties: dict[str, int] = field(default_factory=dict)  # per shard: empty pages in a row
+    latest: dict[str, int] = field(default_factory=dict)  # per shard: the creation time of its latest record read
 
     def view(self) -> window.StreamView:
         return window.StreamView(self.listed_ms, self.parents, self.progress, self.finished)
@@ -175,9 +178,12 @@ class TableWindow:
                 if created >= self._floor_ms:
                     key = self._key(record["dynamodb"]["Keys"])
                     self._changes[key] = max(created, self._changes.get(key, created))
-            empties = self._stream.empties
+            empties, latest = self._stream.empties, self._stream.latest
             empties[shard] = empties.get(shard, 0) + 1 if not page.records else 0
-            if empties[shard] >= EMPTY_PAGES_AT_END and page.next_iterator is not None:
+            if upto is not None:
+                latest[shard] = max(upto, latest.get(shard, upto))
+            live = latest.get(shard, 0) >= received_ms - LIVE_MS  # past any sparse stretch of older records
+            if page.next_iterator is not None and (empties[shard] >= EMPTY_PAGES_AT_END or (live and not page.records)):
                 upto = received_ms  # read to its current end
             self._stream.pending = (shard, upto, page.next_iterator is None)
 

@@ -210,3 +210,17 @@ def test_one_empty_page_is_not_trusted_to_be_the_shards_end():
     watched.read("it1", 10)
     watched.read("it2", 10)
     assert buffer.take(100, 0) == [] and win.watermark_ms() == 900_000
+
+
+def test_one_empty_page_right_after_recent_records_is_the_shards_end():
+    clock = Clock(1_005_000)
+    buffer = RecordBuffer(1000)
+    win = TableWindow(TABLE, buffer, AWS, 0, "hb", threading.Event(), clock)
+    win.page(SnapshotSource(TABLE, 0, 1, 1, 0), ScannedPage([item("a")], False, 990_000 * 10**6, 990_000 * 10**6))
+    watched = win.watch(FakeChanges([Page([change("x", 1004.0, 1)], "it1"), Page([], "it2")]))
+    watched.shards("arn")
+    watched.read(watched.iterator("arn", "s1", None, "TRIM_HORIZON"), 10)
+    watched.read("it1", 10)  # a busy shard seldom answers two empty pages in a row: one after a live record counts
+    assert win.watermark_ms() == 1_004_000  # counted at the reader's next call
+    watched.read("it2", 10)
+    assert win.watermark_ms() == 1_005_000 and len(buffer.take(100, 0)) == 1
