@@ -47,6 +47,14 @@ class TableView:
     lags: list[float] = field(default_factory=list)
     retention_left: list[float] = field(default_factory=list)
     leases: float = 0.0
+    concurrent: bool = False  # a snapshot runs while the changes stream: both shown
+    held_pages: float = 0.0
+
+
+# Metric -> the TableView field that sums it over tasks, or lists it per shard.
+SUMMED = {"ddbcdc_snapshot_items_read_total": "read", "ddbcdc_snapshot_items_estimated": "estimated",
+          "ddbcdc_leases_owned": "leases", "ddbcdc_snapshot_held_pages": "held_pages"}
+LISTED = {"ddbcdc_cdc_lag_ms": "lags", "ddbcdc_cdc_retention_left_ms": "retention_left"}
 
 
 def table_views(connector: str, offsets: Sequence[dict[str, Any]],
@@ -65,38 +73,44 @@ def table_views(connector: str, offsets: Sequence[dict[str, Any]],
         if labels.get("connector") != connector or "table" not in labels:
             continue
         view = views[labels["table"]]
-        if name == "ddbcdc_table_phase" and value == 1:
+        if name in SUMMED:
+            setattr(view, SUMMED[name], getattr(view, SUMMED[name]) + value)
+        elif name in LISTED:
+            getattr(view, LISTED[name]).append(value)
+        elif name == "ddbcdc_table_phase" and value == 1:
             view.phase = labels["phase"]
-        elif name == "ddbcdc_snapshot_items_read_total":
-            view.read += value
-        elif name == "ddbcdc_snapshot_items_estimated":
-            view.estimated += value
-        elif name == "ddbcdc_cdc_lag_ms":
-            view.lags.append(value)
-        elif name == "ddbcdc_cdc_retention_left_ms":
-            view.retention_left.append(value)
-        elif name == "ddbcdc_leases_owned":
-            view.leases += value
+        elif name == "ddbcdc_snapshot_concurrent":
+            view.concurrent = view.concurrent or value == 1
     return dict(views)
 
 
+def _snapshot_progress(view: TableView, rate: float | None) -> str:
+    line = ""
+    if view.estimated:
+        done = min(1.0, view.read / view.estimated)
+        line += f"[{'#' * round(done * BAR):<{BAR}}] {done:4.0%}  {view.read:,.0f}/{view.estimated:,.0f} items"
+        if rate:
+            line += f"  {rate:,.0f}/s  ETA {max(0.0, view.estimated - view.read) / rate:,.0f}s"
+    if view.segments:
+        line += f"  segments done {view.segments_done}/{view.segments}"
+    return line
+
+
+def _cdc_lag(view: TableView) -> str:
+    if not view.lags:
+        return ""
+    return (f"lag {max(view.lags):,.0f} ms (max over {len(view.lags)} shard(s))  retention left "
+            f"{min(view.retention_left) / 3_600_000:.1f} h  leases {view.leases:.0f}")
+
+
 def describe(table: str, view: TableView, rate: float | None) -> str:
+    if view.concurrent:  # a concurrent snapshot: its progress and the CDC lag at once
+        return (f"  {table:<28} snapshot+cdc  {_snapshot_progress(view, rate)}  held pages {view.held_pages:.0f}\n"
+                f"  {'':<28} {'':<13} {_cdc_lag(view)}")
     if view.phase == "snapshot":
-        line = f"  {table:<28} snapshot  "
-        if view.estimated:
-            done = min(1.0, view.read / view.estimated)
-            line += f"[{'#' * round(done * BAR):<{BAR}}] {done:4.0%}  {view.read:,.0f}/{view.estimated:,.0f} items"
-            if rate:
-                line += f"  {rate:,.0f}/s  ETA {max(0.0, view.estimated - view.read) / rate:,.0f}s"
-        if view.segments:
-            line += f"  segments done {view.segments_done}/{view.segments}"
-        return line
+        return f"  {table:<28} snapshot  {_snapshot_progress(view, rate)}"
     if view.phase == "cdc":
-        line = f"  {table:<28} cdc       "
-        if view.lags:
-            line += f"lag {max(view.lags):,.0f} ms (max over {len(view.lags)} shard(s))  retention left " \
-                    f"{min(view.retention_left) / 3_600_000:.1f} h  leases {view.leases:.0f}"
-        return line
+        return f"  {table:<28} cdc       {_cdc_lag(view)}"
     return f"  {table:<28} {view.phase}"
 
 
