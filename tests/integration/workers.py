@@ -73,14 +73,16 @@ def start_stock_standalone(properties: Path, log: Path) -> subprocess.Popen:
         stdout=log.open("wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 
-def start_launched(properties: Path, log: Path, launcher: list[str] | None = None) -> subprocess.Popen:
-    """A distributed worker hosted by our launcher: this checkout's, or an installed `ddb-cdc` command."""
+def start_launched(properties: Path, log: Path, launcher: list[str] | None = None,
+                   args: Sequence[str] = ()) -> subprocess.Popen:
+    """A distributed worker hosted by our launcher: this checkout's, or an installed `ddb-cdc` command; ``args``
+    are more `worker` options (e.g. --metrics-port)."""
     if launcher is None:
         command, env, cwd = [sys.executable, "-m", "python_connector"], {**os.environ, "PYTHONPATH": str(ROOT)}, ROOT
     else:
         command, env, cwd = launcher, {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, properties.parent
     return subprocess.Popen(
-        [*command, "worker", str(properties), "--classpath", KAFKA_CLASSPATH.read_text().strip()],
+        [*command, "worker", str(properties), "--classpath", KAFKA_CLASSPATH.read_text().strip(), *args],
         stdout=log.open("wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
 
 

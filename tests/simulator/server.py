@@ -23,7 +23,7 @@ ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
 CONTENT_TYPE = "application/x-amz-json-1.0"
 SCAN_PAGE = 1000  # items per Scan page when no Limit is given (DynamoDB pages at 1 MB instead)
 SETTABLE = {"writes_per_s": float, "throttle_fraction": float, "slow_fraction": float, "slow_ms": float,
-            "split_fraction": float, "remove_fraction": float, "throttle": bool}
+            "split_fraction": float, "remove_fraction": float, "throttle": bool, "rotate_s": float}
 RELAYED_HEADERS = ("Content-Type", "x-amzn-RequestId", "x-amz-crc32")
 
 Reply = tuple[int, bytes, dict[str, str]]

@@ -371,3 +371,12 @@ def test_get_records_limit_is_validated(limit: int) -> None:
             urllib.request.urlopen(request, timeout=5)
         assert raised.value.code == 400
         assert orjson.loads(raised.value.read())["__type"] == "com.amazonaws.dynamodb.v20120810#ValidationException"
+
+
+def test_history_starts_the_stream_with_retained_closed_shards(tmp_path: Path) -> None:
+    log = tmp_path / "changes.jsonl"
+    with SimulatorProcess(shards=10, rotate_s=1, retention_s=600, history_s=10, writes_per_s=50, log=log) as sim:
+        stats = sim.stats()
+        assert stats["rotations"] >= 70 and stats["closed"] >= 70, stats  # about 10 generations of 10 shards
+        assert stats["changes"] >= 400 and len(read_change_log(log)) >= 400
+        assert sim.set(rotate_s=30)["rotate_s"] == 30.0
