@@ -97,6 +97,9 @@ def test_renewal_writes_only_committed_positions_and_a_finished_shard_frees_its_
     k = keeper("k", table, clock)
     k.cycle()
     k.committed([Committed("t", "s0", "00042"), Committed("t", "s1", SHARD_END)])
+    k.cycle()  # a shard's end is written at once: children wait on it; other checkpoints with the renewal
+    assert table.items["s0"].checkpoint == leases.TRIM_HORIZON and table.items["s1"].checkpoint == SHARD_END
+    clock.now += leases.RENEW_S
     k.cycle()
     assert table.items["s0"].checkpoint == "00042" and table.items["s0"].owner == "k"
     assert table.items["s1"].checkpoint == SHARD_END and table.items["s1"].owner is None
@@ -144,3 +147,60 @@ def test_positions_become_committed_in_poll_order_whatever_order_batches_are_ack
     batch, committed = batches.acknowledge(ids[0])
     assert batch.records == 1 and [c.checkpoint for c in committed] == ["0", "1", "2"]
     assert batches.acknowledge(ids[0]) == (None, [])
+
+
+class CountingLeaseTable(FakeLeaseTable):
+    """The fake, counting its lease writes."""
+
+    def __init__(self):
+        super().__init__()
+        self.writes = 0
+
+    def advance(self, lease, owner, checkpoint=None):
+        self.writes += 1
+        return super().advance(lease, owner, checkpoint)
+
+
+def test_an_acknowledgement_that_comes_after_the_lease_moved_on_never_moves_its_checkpoint_back():
+    table, clock = shared_table(1), Clock()
+    first, second = keeper("first", table, clock), keeper("second", table, clock)
+    first.cycle()
+    first.emitted("t", "s0", "00010")
+    second.cycle()
+    clock.now += leases.LEASE_DURATION_S + 1  # first stalls: its lease expires and second takes it
+    second.cycle()
+    clock.now += leases.RENEW_S
+    second.committed([Committed("t", "s0", "00020")])
+    second.cycle()
+    assert (table.items["s0"].owner, table.items["s0"].checkpoint) == ("second", "00020")
+    first.cycle()  # sees it lost the lease
+    first.committed([Committed("t", "s0", "00010")])  # Connect acknowledges what first read before
+    second.release_all()
+    first.cycle()  # takes the free lease back
+    clock.now += leases.RENEW_S
+    first.cycle()
+    assert (table.items["s0"].owner, table.items["s0"].checkpoint) == ("first", "00020")
+
+
+def test_a_cycle_writes_only_the_leases_that_are_due():
+    table, clock = CountingLeaseTable(), Clock()
+    for i in range(50):
+        table.create(Shard(f"s{i}", None, False), leases.TRIM_HORIZON, "arn")
+    k = keeper("k", table, clock)
+    k.cycle()
+    taken = table.writes
+    k.committed([Committed("t", "s1", "00001"), Committed("t", "s2", SHARD_END)])
+    k.cycle()  # woken at once (a shard ended): only that lease is written
+    assert (taken, table.writes) == (50, 51) and table.items["s2"].checkpoint == SHARD_END
+    clock.now += leases.RENEW_S
+    k.cycle()  # the renewal: every lease held, with its checkpoint
+    assert table.writes == 51 + 49 and table.items["s1"].checkpoint == "00001"
+
+
+def test_losing_the_race_to_take_a_lease_is_no_upkeep_failure_and_the_cycle_goes_on():
+    table, clock = shared_table(2), Clock()
+    slow, fast = keeper("slow", table, clock), keeper("fast", table, clock)
+    slow._observe("t", table.leases())  # slow saw both leases free ...
+    fast.cycle()  # ... fast took both first
+    slow._balance()  # its takes lose the race (raised AttributeError on None.checkpoint before the fix in _write)
+    assert owners(table) == {"fast": 2} and not slow.held("t")

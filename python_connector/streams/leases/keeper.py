@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from python_connector.aws.client import AwsError
 from python_connector.metrics.registry import METRICS
+from python_connector.streams import positions
 from python_connector.streams.leases.table import Committed, Lease, LeaseTable
 from python_connector.streams.positions import SHARD_END
 
@@ -17,6 +18,8 @@ log = logging.getLogger(__name__)
 
 LEASE_DURATION_S = 10.0  # a lease whose counter has not moved for this long may be taken by another task
 RENEW_S = 2.0  # how often a task renews, checkpoints and balances its leases
+MIN_CYCLE_S = 0.25  # woken cycles (a shard ended, a hand-over) come no closer: each one scans the lease table
+HANDOVER_WAIT_S = 3 * LEASE_DURATION_S  # an owner whose reader never stops reading a shard hands it over anyway
 
 
 class LeaseKeeper:
@@ -27,7 +30,12 @@ class LeaseKeeper:
     Balancing hands leases over gracefully: a task under its share asks the busiest owner for one (sets
     ``nextOwner``); the owner's reader stops reading that shard, and once all it read is committed the owner
     writes the lease over to the asker with that checkpoint. A rebalance so repeats nothing. An owner that
-    does not hand over within LEASE_DURATION_S gives the lease up with its last committed position.
+    does not stop reading within HANDOVER_WAIT_S, or whose reads are not all committed LEASE_DURATION_S after it
+    stopped, gives the lease up with its last committed position.
+
+    A lease is written when there is a reason: its renewal is due (RENEW_S since this task last wrote it), its
+    shard ended (children wait on it), or it is handed over. So the upkeep's cost per cycle follows the churn of
+    the stream, not the number of leases held.
     """
 
     def __init__(self, owner: str, clock: Callable[[], float] = time.monotonic,
@@ -41,7 +49,8 @@ class LeaseKeeper:
         self._committed: dict[tuple[str, str], str] = {}  # positions to checkpoint at the next cycle
         self._emitted: dict[tuple[str, str], str] = {}  # the last position put in the buffer, per shard
         self._handing_over: dict[tuple[str, str], float] = {}  # since when the reader was asked to stop
-        self._stopped_reading: set[tuple[str, str]] = set()
+        self._stopped_reading: dict[tuple[str, str], float] = {}  # since when the reader stopped reading it
+        self._written_at: dict[tuple[str, str], float] = {}  # when this task last wrote the lease
         self._lock = threading.Lock()
         self._wake = threading.Event()
 
@@ -75,12 +84,14 @@ class LeaseKeeper:
     def stopped_reading(self, table: str, shard: str) -> None:
         """The reader dropped the shard: nothing more of it will be emitted here."""
         with self._lock:
-            self._stopped_reading.add((table, shard))
+            self._stopped_reading.setdefault((table, shard), self._clock())
         self._wake.set()
 
-    def committed(self, positions: Iterable[Committed]) -> None:
+    def committed(self, committed: Iterable[Committed]) -> None:
         with self._lock:
-            for p in positions:
+            for p in committed:
+                if (p.table, p.shard) not in self._held:
+                    continue  # acknowledged after the lease went to another task: its checkpoint is the truth now
                 self._committed[(p.table, p.shard)] = p.checkpoint
                 if p.checkpoint == SHARD_END:
                     self._wake.set()  # children wait on it, maybe on other tasks
@@ -95,8 +106,12 @@ class LeaseKeeper:
             try:
                 self.cycle()
             except Exception:  # a lease upkeep that stopped would let every lease of this task expire
+                if stopped.is_set():
+                    return
                 log.exception("Lease upkeep of %s failed; retrying in %.0fs", self.owner, RENEW_S)
-            self._wake.wait(RENEW_S)
+            if stopped.wait(MIN_CYCLE_S):
+                return
+            self._wake.wait(RENEW_S - MIN_CYCLE_S)
             self._wake.clear()
 
     def cycle(self) -> None:
@@ -108,7 +123,7 @@ class LeaseKeeper:
         for key, lease in held:
             if key in self._handing_over and self._drained(key):
                 self._write(key, lease, lease.next_owner, self._pending(key, lease))
-            else:
+            elif self._due(key, lease):
                 self._renew(key, lease)
         self._balance()
         if self._labels:
@@ -138,7 +153,7 @@ class LeaseKeeper:
                 if lease.owner == self.owner and lease.checkpoint != SHARD_END:
                     if key not in self._held:
                         log.info("%s was handed the lease of shard %s of table %s", self.owner, shard, table)
-                        self._stopped_reading.discard(key)
+                        self._forget(key)  # what this task knew of it from an earlier tenure is stale
                     self._held[key] = lease
                     if lease.next_owner and key not in self._handing_over:
                         log.info("%s hands shard %s of table %s over to %s once what it read is committed",
@@ -149,20 +164,31 @@ class LeaseKeeper:
                     self._forget(key)
 
     def _drained(self, key: tuple[str, str]) -> bool:
-        """The reader stopped the shard and all it emitted is committed, or the owner waited long enough."""
+        """The reader stopped the shard and all it emitted is committed, or the owner waited long enough: a
+        hand-over before that repeats what is still in flight."""
         with self._lock:
-            drained = key in self._stopped_reading and self._emitted.get(key) in (None, self._committed.get(key))
-            return drained or self._clock() - self._handing_over[key] >= LEASE_DURATION_S
+            now, stopped = self._clock(), self._stopped_reading.get(key)
+            if stopped is None:
+                return now - self._handing_over[key] >= HANDOVER_WAIT_S
+            return self._emitted.get(key) in (None, self._committed.get(key)) or now - stopped >= LEASE_DURATION_S
+
+    def _due(self, key: tuple[str, str], lease: Lease) -> bool:
+        """Whether the lease is to be written this cycle: its renewal is due, or its shard ended."""
+        with self._lock:
+            due = self._clock() - self._written_at.get(key, -math.inf) >= RENEW_S - MIN_CYCLE_S
+        return due or self._pending(key, lease) == SHARD_END
 
     def _forget(self, key: tuple[str, str]) -> None:
-        for state in (self._emitted, self._handing_over, self._committed):
+        for state in (self._emitted, self._handing_over, self._committed, self._stopped_reading, self._written_at):
             state.pop(key, None)
-        self._stopped_reading.discard(key)
 
     def _pending(self, key: tuple[str, str], lease: Lease) -> str | None:
+        """The committed position to checkpoint: only ever forward of the lease's."""
         with self._lock:
             checkpoint = self._committed.get(key)
-        return checkpoint if checkpoint not in (None, lease.checkpoint) else None
+        if checkpoint is None or positions.further(lease.checkpoint, checkpoint) == lease.checkpoint:
+            return None
+        return checkpoint
 
     def _renew(self, key: tuple[str, str], lease: Lease) -> None:
         checkpoint = self._pending(key, lease)
@@ -176,8 +202,9 @@ class LeaseKeeper:
             self._seen[key] = (written or lease, self._clock())
             if written is not None and owner == self.owner:
                 if key not in self._held:
-                    self._stopped_reading.discard(key)
+                    self._forget(key)
                 self._held[key] = written
+                self._written_at[key] = self._clock()
                 return True
             was_held = self._held.pop(key, None) is not None
             self._forget(key)
