@@ -54,6 +54,7 @@ class SourceTaskEngine:
         self._linger_s = self.config["poll.linger.ms"] / 1000.0
         self._buffer = RecordBuffer(READ_AHEAD_BATCHES * self._max_batch)
         self.stopped = threading.Event()
+        self._abandoned = threading.Event()  # set once stop() is done: AWS calls still failing give up
         self._in_flight = InFlightBatches()
         self._keeper: leases.LeaseKeeper | None = None
         self._snapshot_unacked: Counter[str] = Counter()
@@ -66,6 +67,7 @@ class SourceTaskEngine:
 
     def start(self) -> None:
         client = self._client_factory(self.config)
+        client.abandon_retries_when(self._abandoned)
         assignment = task_config.assignment_of(self._raw) or []
         tables = {t: describe(client, t) for t in dict.fromkeys(u.table for u in assignment)}
         self._tables = set(tables)
@@ -113,7 +115,9 @@ class SourceTaskEngine:
             return self._segments_left[table] == 0 and self._snapshot_unacked[table] <= 0
 
     def _start_cdc(self, client: JsonClient, tables: Mapping[str, TableInfo]) -> None:
-        source = DynamoDbStreams(streams_client(self.config))
+        streams = streams_client(self.config)
+        streams.abandon_retries_when(self.stopped)  # a stopping reader has nothing left to read
+        source = DynamoDbStreams(streams)
         shards = offsets.read_shards(self._stored_raw)
         order: strategy.SnapshotStrategy = (strategy.Blocking(self._snapshot_in_kafka)
                                             if self.config.sync_mode == "SNAPSHOT_CDC" else strategy.Unordered())
@@ -247,6 +251,7 @@ class SourceTaskEngine:
             releasing = threading.Thread(target=self._keeper.release_all, daemon=True, name="ddbcdc-release")
             releasing.start()
             releasing.join(RELEASE_WAIT_S)
+        self._abandoned.set()  # what is still retrying (a dead endpoint) ends now, not after 120 s a call
         METRICS.forget(**self._labels)
 
 
