@@ -1,3 +1,4 @@
+import threading
 from collections import Counter
 
 from python_connector.streams import leases
@@ -204,3 +205,23 @@ def test_losing_the_race_to_take_a_lease_is_no_upkeep_failure_and_the_cycle_goes
     fast.cycle()  # ... fast took both first
     slow._balance()  # its takes lose the race (raised AttributeError on None.checkpoint before the fix in _write)
     assert owners(table) == {"fast": 2} and not slow.held("t")
+
+
+def test_a_released_keeper_takes_no_lease_others_free_as_they_stop_too():
+    table, clock = shared_table(4), Clock()
+    first, second = keeper("first", table, clock), keeper("second", table, clock)
+    first.cycle()
+    second.cycle()
+    hand_over_when_asked(first, table)
+    second.cycle()
+    hand_over_when_asked(first, table)
+    second.cycle()
+    assert owners(table) == {"first": 2, "second": 2}
+    stopped = threading.Event()
+    stopped.set()
+    first.run(stopped)  # both tasks stop (a restart) ...
+    second.release_all()  # ... second frees its leases first ...
+    first.cycle()  # ... and first's upkeep, still in a cycle, must not take them: they would wait out their expiry
+    assert owners(table) == {None: 2, "first": 2}
+    first.release_all()
+    assert owners(table) == {None: 4}

@@ -7,6 +7,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 from python_connector.aws.client import AwsError
 from python_connector.metrics.registry import METRICS
@@ -20,6 +21,7 @@ LEASE_DURATION_S = 10.0  # a lease whose counter has not moved for this long may
 RENEW_S = 2.0  # how often a task renews, checkpoints and balances its leases
 MIN_CYCLE_S = 0.25  # woken cycles (a shard ended, a hand-over) come no closer: each one scans the lease table
 HANDOVER_WAIT_S = 3 * LEASE_DURATION_S  # an owner whose reader never stops reading a shard hands it over anyway
+RELEASE_THREADS = 8  # a stopping task frees hundreds of leases within Connect's 5 s graceful stop
 
 
 class LeaseKeeper:
@@ -53,6 +55,8 @@ class LeaseKeeper:
         self._written_at: dict[tuple[str, str], float] = {}  # when this task last wrote the lease
         self._lock = threading.Lock()
         self._wake = threading.Event()
+        self._closing = False  # released: takes no lease any more
+        self._stopping = threading.Event()  # the task stops: a cycle in progress takes no lease either
 
     def add_table(self, table: str, leases: LeaseTable) -> None:
         leases.ensure()
@@ -102,6 +106,7 @@ class LeaseKeeper:
         self._wake.set()
 
     def run(self, stopped: threading.Event) -> None:
+        self._stopping = stopped
         while not stopped.is_set():
             try:
                 self.cycle()
@@ -116,6 +121,8 @@ class LeaseKeeper:
 
     def cycle(self) -> None:
         """Renew (with checkpoints) or hand over, then take this task's share of the unfinished leases."""
+        if self._closing:
+            return
         for table, leases in list(self._tables.items()):
             self._observe(table, leases.leases())
         with self._lock:
@@ -131,14 +138,19 @@ class LeaseKeeper:
                 METRICS.set("ddbcdc_leases_owned", len(self.held(table)), table=table, **self._labels)
 
     def release_all(self) -> None:
-        """Frees this task's leases with their last committed positions, so the next owner need not wait."""
+        """Frees this task's leases with their last committed positions, so the next owner need not wait. From
+        then on this keeper takes no lease: a stopping task's upkeep must not pick up what others release."""
         with self._lock:
+            self._closing = True
             held = list(self._held.items())
-        for key, lease in held:
-            try:
-                self._write(key, lease, lease.next_owner, self._pending(key, lease))
-            except AwsError as e:
-                log.warning("Could not release lease %s of table %s: %s", key[1], key[0], e)
+        with ThreadPoolExecutor(RELEASE_THREADS, "ddbcdc-release") as pool:
+            list(pool.map(lambda item: self._release(*item), held))
+
+    def _release(self, key: tuple[str, str], lease: Lease) -> None:
+        try:
+            self._write(key, lease, lease.next_owner, self._pending(key, lease))
+        except AwsError as e:
+            log.warning("Could not release lease %s of table %s: %s", key[1], key[0], e)
 
     def _observe(self, table: str, leases: Mapping[str, Lease]) -> None:
         now = self._clock()
@@ -218,6 +230,8 @@ class LeaseKeeper:
     def _balance(self) -> None:
         now = self._clock()
         with self._lock:
+            if self._closing or self._stopping.is_set():
+                return
             live = {k: lease for k, (lease, _) in self._seen.items() if lease.checkpoint != SHARD_END}
             expired = {k for k, lease in live.items() if k not in self._held and
                        (lease.owner is None or now - self._seen[k][1] >= LEASE_DURATION_S)}
