@@ -143,8 +143,9 @@ class JsonClient:
         stopped task's threads must not spend the policy's elapsed budget (per call) on a dead endpoint."""
         self._retry = replace(self._retry, sleep=event.wait, abandoned=event.is_set)
 
-    def call(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
-        """Calls the operation, retrying retriable errors per the policy; returns the parsed answer."""
+    def call(self, operation: str, body: dict[str, Any], retry_throttling: bool = True) -> dict[str, Any]:
+        """Calls the operation, retrying retriable errors per the policy (throttling only if retry_throttling);
+        returns the parsed answer."""
         payload = orjson.dumps(body)
         started = self._retry.clock()
         attempt = 0
@@ -153,7 +154,8 @@ class JsonClient:
                 return self._send(operation, payload)
             except AwsError as e:
                 elapsed = self._retry.clock() - started
-                if not e.retriable or elapsed >= self._retry.max_elapsed_s or self._retry.abandoned():
+                given_up = elapsed >= self._retry.max_elapsed_s or self._retry.abandoned()
+                if not e.retriable or given_up or (e.code in THROTTLING_CODES and not retry_throttling):
                     raise
                 pause = self._retry.delay(attempt)
                 METRICS.add("ddbcdc_aws_retries_total", 1, operation=operation)

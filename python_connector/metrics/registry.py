@@ -25,6 +25,12 @@ DESCRIPTIONS: Mapping[str, tuple[str, str]] = {
     "ddbcdc_leases_owned": ("gauge", "Shard leases a task holds, per table"),
     "ddbcdc_aws_retries_total": ("counter", "AWS calls retried after a throttling or transient error"),
     "ddbcdc_table_errors_total": ("counter", "Tables stopped by an error"),
+    "ddbcdc_cdc_discovery_ms": ("gauge", "How long the last listing of a table's stream shards took, per task"),
+    "ddbcdc_cdc_shards_listed": ("gauge", "Shards of a table's stream as last listed, per task"),
+    "ddbcdc_cdc_shards_tracked": ("gauge", "Unfinished shards a task reads (leases held), per table"),
+    "ddbcdc_cdc_stalled_shards": ("gauge", "Shards a task is to read that have changes left and have not advanced "
+                                           "for the stall time (5 minutes)"),
+    "ddbcdc_cdc_throttled_total": ("counter", "GetRecords throttled (the shard backs off; the others are read)"),
 }
 
 

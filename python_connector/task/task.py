@@ -129,7 +129,8 @@ class SourceTaskEngine:
         settings = reader.ReaderSettings(self.config["dynamodb.cdc.max.poll.records"],
                                          self.config["dynamodb.cdc.heartbeat.topic"],
                                          self.config["dynamodb.cdc.heartbeat.interval.ms"] / 1000,
-                                         self._labels["connector"], reader.Clock(ns=self._clock_ns))
+                                         self._labels["connector"], reader.Clock(ns=self._clock_ns),
+                                         task_id=self._labels["task"])
         for table, info in tables.items():
             try:
                 stream = stream_of(info.description)

@@ -21,6 +21,7 @@ LEASE_DURATION_S = 10.0  # a lease whose counter has not moved for this long may
 RENEW_S = 2.0  # how often a task renews, checkpoints and balances its leases
 MIN_CYCLE_S = 0.25  # woken cycles (a shard ended, a hand-over) come no closer: each one scans the lease table
 HANDOVER_WAIT_S = 3 * LEASE_DURATION_S  # an owner whose reader never stops reading a shard hands it over anyway
+LINEAGE_GRACE_S = RENEW_S  # a free child of a shard another task read is left to that task this long
 RELEASE_THREADS = 8  # a stopping task frees hundreds of leases within Connect's 5 s graceful stop
 
 
@@ -34,6 +35,10 @@ class LeaseKeeper:
     writes the lease over to the asker with that checkpoint. A rebalance so repeats nothing. An owner that
     does not stop reading within HANDOVER_WAIT_S, or whose reads are not all committed LEASE_DURATION_S after it
     stopped, gives the lease up with its last committed position.
+
+    Free leases go to the task that read their parent first: a child read where its parent was starts as soon as
+    the parent ends, with no wait for another task to see the parent's SHARD_END. A task leaves another's
+    children (while the other task reads the parent) free for LINEAGE_GRACE_S before it takes them.
 
     A lease is written when there is a reason: its renewal is due (RENEW_S since this task last wrote it), its
     shard ended (children wait on it), or it is handed over. So the upkeep's cost per cycle follows the churn of
@@ -53,10 +58,12 @@ class LeaseKeeper:
         self._handing_over: dict[tuple[str, str], float] = {}  # since when the reader was asked to stop
         self._stopped_reading: dict[tuple[str, str], float] = {}  # since when the reader stopped reading it
         self._written_at: dict[tuple[str, str], float] = {}  # when this task last wrote the lease
+        self._ended_here: set[tuple[str, str]] = set()  # shards this task read to their end (still listed)
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._closing = False  # released: takes no lease any more
         self._stopping = threading.Event()  # the task stops: a cycle in progress takes no lease either
+        self._checks: list[Callable[[], object]] = []
 
     def add_table(self, table: str, leases: LeaseTable) -> None:
         leases.ensure()
@@ -105,6 +112,16 @@ class LeaseKeeper:
     def wake(self) -> None:
         self._wake.set()
 
+    def check_every_cycle(self, check: Callable[[], object]) -> None:
+        """Runs the check on the keeper's thread each cycle (it never blocks on the buffer, as readers can)."""
+        with self._lock:
+            self._checks.append(check)
+
+    def reading(self, table: str, shard: str) -> bool:
+        """Whether the table's reader is to read the shard: held, and not being handed over."""
+        with self._lock:
+            return (table, shard) in self._held and (table, shard) not in self._handing_over
+
     def run(self, stopped: threading.Event) -> None:
         self._stopping = stopped
         while not stopped.is_set():
@@ -133,6 +150,10 @@ class LeaseKeeper:
             elif self._due(key, lease):
                 self._renew(key, lease)
         self._balance()
+        with self._lock:
+            checks = list(self._checks)
+        for check in checks:
+            check()
         if self._labels:
             for table in self._tables:
                 METRICS.set("ddbcdc_leases_owned", len(self.held(table)), table=table, **self._labels)
@@ -157,6 +178,7 @@ class LeaseKeeper:
         with self._lock:
             for key in [k for k in self._seen if k[0] == table and k[1] not in leases]:
                 del self._seen[key]
+                self._ended_here.discard(key)
             for shard, lease in leases.items():
                 key = (table, shard)
                 before = self._seen.get(key)
@@ -212,6 +234,8 @@ class LeaseKeeper:
         written = self._tables[key[0]].advance(lease, owner, checkpoint)
         with self._lock:
             self._seen[key] = (written or lease, self._clock())
+            if written is not None and checkpoint == SHARD_END:
+                self._ended_here.add(key)
             if written is not None and owner == self.owner:
                 if key not in self._held:
                     self._forget(key)
@@ -242,8 +266,10 @@ class LeaseKeeper:
             asked = any(lease.next_owner == self.owner for k, lease in live.items() if k not in expired)
             target = math.ceil(len(live) / len(owners))
             wanted = target - owners[self.owner]
-            # Roots and children of finished parents first: those can be read at once.
-            free = sorted(expired, key=lambda k: (self._blocked(k), k))
+            # Children of shards read here first, then roots and children of finished parents: those can be read
+            # at once; another task's children once it had time to take them.
+            free = sorted((k for k in expired if self._lineage(k) < 2 or now - self._seen[k][1] >= LINEAGE_GRACE_S),
+                          key=lambda k: (self._lineage(k), self._blocked(k), k))
         for key in free[:max(wanted, 0)]:
             self._take(key, live[key])
         if wanted > len(free) and not asked:
@@ -262,6 +288,15 @@ class LeaseKeeper:
         parent = self._seen[key][0].parent
         seen = self._seen.get((key[0], parent)) if parent else None  # under the lock, unlike finished()
         return seen is not None and seen[0].checkpoint != SHARD_END
+
+    def _lineage(self, key: tuple[str, str]) -> int:
+        """0: its parent is or was read here; 2: another task reads its parent; 1: neither (under the lock)."""
+        parent = (key[0], self._seen[key][0].parent or "")
+        if parent in self._held or parent in self._ended_here:
+            return 0
+        seen = self._seen.get(parent)
+        return 2 if seen is not None and seen[0].owner not in (None, self.owner) and \
+            seen[0].checkpoint != SHARD_END else 1
 
     def _take(self, key: tuple[str, str], lease: Lease) -> None:
         if self._write(key, lease, self.owner, None):

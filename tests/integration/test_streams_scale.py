@@ -1,0 +1,253 @@
+"""Change data capture at AWS stream scale, against the DynamoDB Streams simulator (tests/simulator): hundreds of
+shards rotating every few seconds, splits, DescribeStream paging over a thousand retained shards, expiring
+iterators, throttling and slow answers, trimming. One launcher worker of this checkout (exactly-once source
+support enabled) runs every test's connector; its lease tables are in DynamoDB Local, through the simulator.
+
+The sizes are knobs (environment variables ``SCALE_*`` below), small enough by default for a loaded machine.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import requests
+from confluent_kafka import Consumer, TopicPartition
+
+from tests.integration.conftest import Stack, wait_until
+from tests.integration.workers import free_port, start_launched, wait_for_rest, worker_properties
+from tests.simulator.changelog import changes_by_key, read_change_log
+from tests.simulator.process import SimulatorProcess
+
+pytestmark = pytest.mark.local_stack  # runs worker processes of its own
+
+SHARDS = int(os.environ.get("SCALE_SHARDS", "200"))
+ROTATE_S = float(os.environ.get("SCALE_ROTATE_S", "4"))
+ROTATIONS = int(os.environ.get("SCALE_ROTATIONS", "10"))  # shard generations the first test spans
+WRITES_PER_S = float(os.environ.get("SCALE_WRITES_PER_S", "100"))
+KEYS = int(os.environ.get("SCALE_KEYS", "400"))
+RETAINED = int(os.environ.get("SCALE_RETAINED_SHARDS", "1000"))
+DISCOVERY_BOUND_MS = float(os.environ.get("SCALE_DISCOVERY_BOUND_MS", "10000"))
+DRAIN_S = 150  # deadline for the last change to reach Kafka once writes stop
+
+
+@pytest.fixture(scope="module")
+def worker(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """A launcher worker of this checkout with exactly-once source support and its engine's metrics served."""
+    directory = tmp_path_factory.mktemp("scale-worker")
+    port, metrics = free_port(), free_port()
+    group = f"scale-{uuid.uuid4().hex[:8]}"
+    props = worker_properties(directory / "worker.properties", stack.bootstrap, port, group,
+                              extra=["exactly.once.source.support=enabled"])
+    log = directory / "worker.log"
+    process = start_launched(props, log, args=["--metrics-port", str(metrics)])
+    try:
+        wait_for_rest(process, f"http://127.0.0.1:{port}", log)
+        yield Stack(stack.dynamodb_endpoint, stack.bootstrap, f"http://127.0.0.1:{port}",
+                    metrics_url=f"http://127.0.0.1:{metrics}/metrics", worker_log_reader=lambda: log.read_text())
+    finally:
+        process.kill()
+        process.wait(30)
+
+
+def simulator(tmp_path: Path, stack: Stack, table: str, **knobs: Any) -> SimulatorProcess:
+    return SimulatorProcess(table=table, log=tmp_path / "changes.jsonl", forward=stack.dynamodb_endpoint, seed=7,
+                            **knobs)
+
+
+def cdc_config(stack: Stack, sim: SimulatorProcess, table: str, **overrides: str) -> dict[str, str]:
+    return stack.connector_config(table, **{
+        "dynamodb.service.endpoint": sim.endpoint, "dynamodb.table.sync.mode": "CDC",
+        "dynamodb.cdc.initial.stream.position": "TRIM_HORIZON", "poll.linger.ms": "50", "max.batch.size": "2000",
+        **overrides})
+
+
+class TopicTail:
+    """The records of a one-partition topic read so far (read_committed: aborted transactions are skipped):
+    per key, the sequence numbers of its change records in topic order."""
+
+    def __init__(self, bootstrap: str, topic: str):
+        self._consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"scale-{uuid.uuid4()}",
+                                   "isolation.level": "read_committed", "enable.auto.commit": False})
+        self._consumer.assign([TopicPartition(topic, 0, 0)])
+        self.by_key: dict[str, list[str]] = {}
+        self.count = 0
+
+    def read(self) -> TopicTail:
+        while messages := self._consumer.consume(5000, timeout=0.5):
+            for m in messages:
+                if m.error() or m.value() is None:
+                    continue  # a tombstone: it follows its delete, which is compared
+                payload = orjson.loads(m.value())["payload"]
+                key = orjson.loads(m.key())["payload"]["pk"]
+                self.by_key.setdefault(key, []).append(payload["source"]["seq_No"])
+                self.count += 1
+        return self
+
+    def close(self) -> None:
+        self._consumer.close()
+
+
+def expected_by_key(sim_log: Path) -> dict[str, list[str]]:
+    return {key: [c["seq"] for c in changes] for key, changes in changes_by_key(read_change_log(sim_log)).items()}
+
+
+def compare(expected: dict[str, list[str]], got: dict[str, list[str]]) -> dict[str, int]:
+    """Counts of what differs between the simulator's log and the topic, per key."""
+    out = {"keys": len(expected), "changes": sum(map(len, expected.values())), "lost": 0, "duplicated": 0,
+           "out_of_order": 0}
+    for key in expected.keys() | got.keys():
+        want, have = expected.get(key, []), got.get(key, [])
+        out["lost"] += len(set(want) - set(have))
+        out["duplicated"] += len(have) - len(set(have))
+        out["out_of_order"] += int(list(dict.fromkeys(have)) != [s for s in want if s in set(have)])
+    return out
+
+
+def drain(tail: TopicTail, sim: SimulatorProcess, log: Path) -> dict[str, int]:
+    """Stops the writes and waits until every logged change is in Kafka; the comparison."""
+    sim.pause_writes()
+    expected = expected_by_key(log)
+    total = sum(map(len, expected.values()))
+    wait_until(lambda: tail.read().count >= total and compare(expected, tail.by_key)["lost"] == 0, DRAIN_S,
+               f"all {total} changes in Kafka (have {tail.count})", interval_s=1)
+    settled = time.monotonic() + 3  # a late duplicate would come within a poll or two: keep reading that long
+    wait_until(lambda: tail.read() and time.monotonic() >= settled, 10, "the topic to settle", interval_s=0.5)
+    return compare(expected, tail.by_key)
+
+
+def running(rest: Stack, name: str, tasks: int) -> bool:
+    states = [t["state"] for t in rest.status(name).get("tasks", [])]
+    return states == ["RUNNING"] * tasks
+
+
+def metric_values(rest: Stack, name: str, connector: str) -> list[float]:
+    return rest.metric(name, connector=connector)
+
+
+def stored_shard_offsets(rest: Stack, name: str) -> dict[str, dict[str, Any]]:
+    return {o["partition"]["shardId"]: o["offset"] for o in rest.offsets(name) if "shardId" in o["partition"]}
+
+
+def assert_stored_offsets_name_logged_changes(rest: Stack, name: str, log: Path) -> None:
+    """Every shard position Connect stored is a change the simulator logged on that shard (or the shard's end)."""
+    logged = {(c["shard"], c["seq"]) for c in read_change_log(log)}
+    stored = stored_shard_offsets(rest, name)
+    assert stored, "no shard position stored"
+    wrong = {shard: o for shard, o in stored.items()
+             if not o.get("shardEnded") and o.get("sequenceNumber") and (shard, o["sequenceNumber"]) not in logged}
+    assert not wrong, f"stored positions that are no logged change of their shard: {list(wrong.items())[:5]}"
+
+
+def test_rotating_shards_two_tasks_and_a_restart_deliver_each_change_exactly_once_in_order(worker, stack, unique,
+                                                                                           tmp_path):
+    table, name = f"scale_{unique}", f"scale-a-{unique}"
+    started = time.monotonic()
+    # AWS's proportions: 24 h of retention is six 4-hour rotations; iterators live a fraction of a rotation.
+    with simulator(tmp_path, stack, table, shards=SHARDS, rotate_s=ROTATE_S, retention_s=6 * ROTATE_S,
+                   iterator_ttl_s=ROTATE_S, writes_per_s=WRITES_PER_S, keys=KEYS) as sim:
+        worker.create_connector(name, cdc_config(stack, sim, table, **{
+            "tasks.max": "2", "exactly.once.support": "required"}))
+        tail = TopicTail(stack.bootstrap, table)
+        try:
+            wait_until(lambda: running(worker, name, 2), 120, "both tasks running")
+
+            def generations() -> float:
+                stats = sim.stats()
+                return float(stats["rotations"]) / max(1, stats["open"])
+
+            wait_until(lambda: generations() >= ROTATIONS / 2 and tail.read().count > 0, 60 + ROTATIONS * ROTATE_S,
+                       "half the rotations, with changes in Kafka", interval_s=1)
+            restart = requests.post(f"{worker.connect_url}/connectors/{name}/restart?includeTasks=true", timeout=30)
+            assert restart.status_code in (200, 202, 204), restart.text
+            wait_until(lambda: generations() >= ROTATIONS, 60 + ROTATIONS * ROTATE_S, f"{ROTATIONS} rotations",
+                       interval_s=1)
+            wait_until(lambda: running(worker, name, 2), 60, "both tasks running after the restart")
+            result = drain(tail, sim, tmp_path / "changes.jsonl")
+            stats = sim.stats()
+            print(f"\n{SHARDS} shards, {stats['rotations']} rotations ({generations():.1f} generations), "
+                  f"{stats['splits']} splits, {stats['listed']} listed, {stats['expired']} expired iterators, "
+                  f"{stats['throttled']} throttled: {result} in {time.monotonic() - started:.0f}s")
+            assert result["lost"] == result["duplicated"] == result["out_of_order"] == 0, result
+            assert_stored_offsets_name_logged_changes(worker, name, tmp_path / "changes.jsonl")
+            assert running(worker, name, 2)
+        finally:
+            tail.close()
+            worker.delete_connector(name)
+
+
+def test_a_thousand_retained_shards_keep_discovery_bounded_and_reading_going(worker, stack, unique, tmp_path):
+    table, name = f"retained_{unique}", f"scale-b-{unique}"
+    open_shards = max(10, RETAINED // 10)
+    with simulator(tmp_path, stack, table, shards=open_shards, max_shards=open_shards, rotate_s=1.0,
+                   history_s=RETAINED / open_shards, retention_s=600, writes_per_s=50, keys=KEYS) as sim:
+        sim.set(rotate_s=600)  # the history made the shards; from now on they hold still
+        listed = sim.stats()["listed"]
+        assert listed >= RETAINED, sim.stats()
+        worker.create_connector(name, cdc_config(stack, sim, table, **{"tasks.max": "2"}))
+        tail = TopicTail(stack.bootstrap, table)
+        try:
+            wait_until(lambda: running(worker, name, 2), 120, "both tasks running")
+            discovery = wait_until(lambda: metric_values(worker, "ddbcdc_cdc_discovery_ms", name), 60,
+                                   "a discovery time")
+            result = drain(tail, sim, tmp_path / "changes.jsonl")
+            times = metric_values(worker, "ddbcdc_cdc_discovery_ms", name)
+            tracked = metric_values(worker, "ddbcdc_cdc_shards_tracked", name)
+            print(f"\n{listed} listed shards: discovery {discovery} then {times} ms per refresh, shards tracked "
+                  f"{tracked}: {result}")
+            assert max(times) < DISCOVERY_BOUND_MS
+            assert result["lost"] == result["duplicated"] == result["out_of_order"] == 0, result
+            assert not any(metric_values(worker, "ddbcdc_cdc_stalled_shards", name))
+        finally:
+            tail.close()
+            worker.delete_connector(name)
+
+
+def test_throttling_and_slow_answers_lose_nothing_and_lag_recovers(worker, stack, unique, tmp_path):
+    table, name = f"throttled_{unique}", f"scale-c-{unique}"
+    with simulator(tmp_path, stack, table, shards=32, rotate_s=5, retention_s=300, writes_per_s=80, keys=KEYS,
+                   throttle=True, throttle_fraction=0.3, slow_fraction=0.05, slow_ms=300) as sim:
+        worker.create_connector(name, cdc_config(stack, sim, table, **{"tasks.max": "2"}))
+        tail = TopicTail(stack.bootstrap, table)
+        try:
+            wait_until(lambda: running(worker, name, 2), 120, "both tasks running")
+            wait_until(lambda: sim.stats()["throttled"] >= 50 and tail.read().count > 500, 90,
+                       "throttled calls while changes flow", interval_s=1)
+            retries = sum(worker.metric("ddbcdc_aws_retries_total"))
+            sim.set(throttle=False, throttle_fraction=0.0, slow_fraction=0.0)
+            wait_until(lambda: (lag := metric_values(worker, "ddbcdc_cdc_lag_ms", name)) and max(lag) < 5000, 60,
+                       "the lag to recover", interval_s=1)
+            result = drain(tail, sim, tmp_path / "changes.jsonl")
+            print(f"\nthrottled {sim.stats()['throttled']} calls ({retries:.0f} retried in the client): {result}")
+            assert result["lost"] == result["duplicated"] == result["out_of_order"] == 0, result
+        finally:
+            tail.close()
+            worker.delete_connector(name)
+
+
+def test_trimming_past_a_stopped_connectors_position_fails_the_table_loudly(worker, stack, unique, tmp_path):
+    table, name = f"trimmed_{unique}", f"scale-d-{unique}"
+    with simulator(tmp_path, stack, table, shards=8, rotate_s=2, retention_s=6, writes_per_s=40, keys=50) as sim:
+        worker.create_connector(name, cdc_config(stack, sim, table))
+        tail = TopicTail(stack.bootstrap, table)
+        try:
+            wait_until(lambda: running(worker, name, 1) and tail.read().count > 100, 90, "changes in Kafka")
+            assert requests.put(f"{worker.connect_url}/connectors/{name}/stop", timeout=30).status_code in (202, 204)
+            wait_until(lambda: worker.status(name)["connector"]["state"] == "STOPPED", 60, "the connector to stop")
+            trimmed = sim.stats()["trimmed_shards"]
+            wait_until(lambda: sim.stats()["trimmed_shards"] >= trimmed + 16, 60,
+                       "the stopped connector's shards to be trimmed away", interval_s=1)
+            assert requests.put(f"{worker.connect_url}/connectors/{name}/resume", timeout=30).status_code == 202
+            failed = wait_until(lambda: [t for t in worker.status(name).get("tasks", []) if t["state"] == "FAILED"],
+                                90, "the task to fail")
+            print(f"\n{failed[0]['trace'].splitlines()[0]}")
+            assert "are lost" in failed[0]["trace"] and table in failed[0]["trace"]
+        finally:
+            tail.close()
+            worker.delete_connector(name)
