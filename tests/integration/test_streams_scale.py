@@ -1,7 +1,9 @@
 """Change data capture at AWS stream scale, against the DynamoDB Streams simulator (tests/simulator): hundreds of
 shards rotating every few seconds, splits, DescribeStream paging over a thousand retained shards, expiring
 iterators, throttling and slow answers, trimming. One launcher worker of this checkout (exactly-once source
-support enabled) runs every test's connector; its lease tables are in DynamoDB Local, through the simulator.
+support enabled) runs every test's connector. Its lease tables are kept by the simulator (``--own-tables``): at
+this churn the connector writes them tens of times a second, more than the shared DynamoDB Local answers on a
+loaded machine; ``SCALE_LEASE_TABLES=dynamodb-local`` forwards them there instead.
 
 The sizes are knobs (environment variables ``SCALE_*`` below), small enough by default for a loaded machine.
 """
@@ -34,6 +36,7 @@ WRITES_PER_S = float(os.environ.get("SCALE_WRITES_PER_S", "100"))
 KEYS = int(os.environ.get("SCALE_KEYS", "400"))
 RETAINED = int(os.environ.get("SCALE_RETAINED_SHARDS", "1000"))
 DISCOVERY_BOUND_MS = float(os.environ.get("SCALE_DISCOVERY_BOUND_MS", "10000"))
+LEASES_IN_SIMULATOR = os.environ.get("SCALE_LEASE_TABLES", "simulator") == "simulator"
 DRAIN_S = 150  # deadline for the last change to reach Kafka once writes stop
 
 
@@ -57,8 +60,8 @@ def worker(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
 
 
 def simulator(tmp_path: Path, stack: Stack, table: str, **knobs: Any) -> SimulatorProcess:
-    return SimulatorProcess(table=table, log=tmp_path / "changes.jsonl", forward=stack.dynamodb_endpoint, seed=7,
-                            **knobs)
+    where = {"own_tables": True} if LEASES_IN_SIMULATOR else {"forward": stack.dynamodb_endpoint}
+    return SimulatorProcess(table=table, log=tmp_path / "changes.jsonl", seed=7, **where, **knobs)
 
 
 def cdc_config(stack: Stack, sim: SimulatorProcess, table: str, **overrides: str) -> dict[str, str]:

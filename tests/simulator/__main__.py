@@ -37,6 +37,8 @@ What it simulates
   * ``--forward URL``: any other DynamoDB call (other tables: the connector's lease tables) and any Streams
     call for another stream is relayed verbatim to URL (DynamoDB Local), its answer returned unchanged;
     ListTables adds the simulated table to URL's list. Without it, other tables are ResourceNotFoundException.
+  * ``--own-tables``: other tables are kept in memory instead (tables.py): the connector's lease tables at
+    stream scale, where a shared DynamoDB Local is too slow.
   * ``--log FILE``: each change as one JSON line ``{seq, shard, key, event, new, old, ts}``, flushed, in
     sequence order (see changelog.py: read_change_log, final_state).
 
@@ -66,6 +68,7 @@ import time
 from tests.simulator.changelog import ChangeLog
 from tests.simulator.model import Knobs, Simulator
 from tests.simulator.server import Api, Forwarder, SimulatorServer
+from tests.simulator.tables import TableStore
 
 log = logging.getLogger("tests.simulator")
 
@@ -101,6 +104,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
     p.add_argument("--log", default=None, help="change log file (JSON lines), appended to")
     p.add_argument("--forward", default=None, help="endpoint other tables' calls are relayed to")
+    p.add_argument("--own-tables", action="store_true",
+                   help="keep other tables in memory (tables.py) rather than forwarding their calls")
     p.add_argument("--parent-pid", type=int, default=0, help="exit when this process ends (default: the parent)")
     p.add_argument("--tick-ms", type=float, default=10.0, help="simulation step (default %(default)s)")
     p.add_argument("--history-s", type=float, default=0.0,
@@ -163,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     clock = _Clock(args.history_s)
     sim = Simulator(knobs_from(args), changelog, clock)
     clock.make_history(sim, args.tick_ms / 1000)
-    server = SimulatorServer(args.port, Api(sim, Forwarder(args.forward) if args.forward else None), args.host)
+    api = Api(sim, Forwarder(args.forward) if args.forward else None, TableStore() if args.own_tables else None)
+    server = SimulatorServer(args.port, api, args.host)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

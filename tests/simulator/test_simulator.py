@@ -380,3 +380,32 @@ def test_history_starts_the_stream_with_retained_closed_shards(tmp_path: Path) -
         assert stats["rotations"] >= 70 and stats["closed"] >= 70, stats  # about 10 generations of 10 shards
         assert stats["changes"] >= 400 and len(read_change_log(log)) >= 400
         assert sim.set(rotate_s=30)["rotate_s"] == 30.0
+
+
+def test_own_tables_keep_the_connectors_lease_table_with_dynamodbs_conditional_semantics() -> None:
+    from botocore.credentials import Credentials
+
+    from python_connector.aws.client import JsonClient
+    from python_connector.streams.leases import LeaseTable
+    from python_connector.streams.source import Shard
+
+    with SimulatorProcess(writes_per_s=0, own_tables=True) as sim:
+        client = JsonClient(sim.endpoint, "us-east-1", Credentials("a", "b"), "DynamoDB_20120810")
+        leases = LeaseTable(client, "leases-x", "PAY_PER_REQUEST", 1, 1)
+        leases.ensure()
+        leases.create(Shard("s1", None, False), "TRIM_HORIZON", "arn")
+        leases.create(Shard("s2", "s1", False), "TRIM_HORIZON", "arn")
+        leases.create(Shard("s1", None, False), "LATEST", "arn")  # exists: the first creator wins
+        seen = leases.leases()
+        assert seen["s1"].checkpoint == "TRIM_HORIZON" and seen["s2"].parent == "s1"
+        taken = leases.advance(seen["s1"], "me", "00042")
+        assert taken is not None and leases.advance(seen["s1"], "other") is None  # the counter moved
+        asked = leases.request(taken, "other")
+        assert asked is not None and leases.leases()["s1"].next_owner == "other"
+        assert leases.advance(asked, "other") is not None
+        now = leases.leases()["s1"]
+        assert (now.owner, now.counter, now.checkpoint, now.next_owner) == ("other", 3, "00042", None)
+        leases.delete(now)
+        assert set(leases.leases()) == {"s2"}
+        assert "leases-x" in client.call("ListTables", {})["TableNames"]
+        assert leases.drop() and not leases.drop()
