@@ -3,7 +3,7 @@
 A connector at stream scale writes its lease table tens of times a second (a lease per shard born, taken, ended,
 renewed every 2 s); a shared, loaded DynamoDB Local answers a few writes a second. This store answers the calls
 the engine makes on its own tables, with DynamoDB's semantics for what the engine uses: CreateTable,
-DescribeTable, DeleteTable, ListTables, PutItem, GetItem, UpdateItem, DeleteItem and Scan (ConsistentRead,
+DescribeTable, DeleteTable, ListTables, DescribeLimits, PutItem, GetItem, UpdateItem, DeleteItem and Scan (ConsistentRead,
 Limit, ExclusiveStartKey); condition expressions ``attribute_not_exists(a)``, ``attribute_exists(a)`` and
 ``a = :v`` joined by AND; update expressions ``SET a = :v, b = b + :n REMOVE c, d`` with #names. Anything
 else is a ValidationException naming what is missing, so a new use shows at once.
@@ -96,6 +96,10 @@ class TableStore:
                 "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}],
                 "AttributeDefinitions": [{"AttributeName": key, "AttributeType": "S"}],
                 "BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"}}
+
+    def _DescribeLimits(self, request: dict[str, Any]) -> dict[str, Any]:
+        return {"AccountMaxReadCapacityUnits": 80000, "AccountMaxWriteCapacityUnits": 80000,
+                "TableMaxReadCapacityUnits": 40000, "TableMaxWriteCapacityUnits": 40000}
 
     def _CreateTable(self, request: dict[str, Any]) -> dict[str, Any]:
         name = request["TableName"]

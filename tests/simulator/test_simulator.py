@@ -409,3 +409,4 @@ def test_own_tables_keep_the_connectors_lease_table_with_dynamodbs_conditional_s
         assert set(leases.leases()) == {"s2"}
         assert "leases-x" in client.call("ListTables", {})["TableNames"]
         assert leases.drop() and not leases.drop()
+        assert client.call("DescribeLimits", {})["TableMaxReadCapacityUnits"] == 40000
