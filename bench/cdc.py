@@ -22,6 +22,12 @@ GetRecords slow down alike; the stack's one keeps whatever tests and earlier run
 BatchWriteItem vs PutItem, writer threads or JVM flags, is why the 150,000 changes took so long to load
 into the stack's one; into a new one they load in about a minute.
 
+With ``--simulator --shards 64``: changes/s and the worker's CPU per change (user+sys ticks of the worker
+process from /proc over the measured window, over the changes) of the connector draining the DynamoDB Streams
+simulator (tests/simulator: 64 shards, the changes made as history before the connector starts, its lease tables
+kept by the simulator), beside the same figures for the single-shard DynamoDB Local stream of (c), in the same
+run; the simulator's items are ~150 bytes, snapshot.py's ~1 KB. Ends with a ``RESULT cdc-simulator`` line.
+
 Run: `make bench-cdc` (or `python bench/cdc.py --changes 150000`); the stack gives Kafka. Topics are
 deleted at the end and the private DynamoDB Locals stopped; nothing else to reset.
 """
@@ -59,6 +65,7 @@ from stack.stack import ROOT, dynamodb_command, dynamodb_ready
 from tests.integration.conftest import Stack
 from tests.integration.tables import create_table, load
 from tests.integration.workers import free_port
+from tests.simulator.process import SimulatorProcess
 
 KEY = [("pk", "S"), ("sk", "N")]  # snapshot.py's items: ~1 KB each
 CDC = {"dynamodb.table.sync.mode": "CDC", "dynamodb.cdc.initial.stream.position": "TRIM_HORIZON"}
@@ -212,8 +219,9 @@ def latency(stack: Stack, worker: BenchWorker, linger_ms: int | None, rate: int,
           f"{cpu_per_s:.0%} of a core)", flush=True)
 
 
-def throughput(stack: Stack, worker: BenchWorker, changes: int, log: Path) -> tuple[float, float, float]:
-    """Changes/s of (a) the boto3 drain, (b) the lean drain and (c) the connector on the warm worker."""
+def throughput(stack: Stack, worker: BenchWorker, changes: int, log: Path) -> tuple[float, float, float, float]:
+    """Changes/s of (a) the boto3 drain, (b) the lean drain and (c) the connector on the warm worker, and (c)'s
+    worker CPU seconds per change."""
     with fresh_dynamodb(stack, log) as own:
         ddb = own.dynamodb()
         table = f"benchcdc_{uuid.uuid4().hex[:6]}"
@@ -232,34 +240,69 @@ def throughput(stack: Stack, worker: BenchWorker, changes: int, log: Path) -> tu
                                       lambda: lean_drain(own.dynamodb_endpoint, arn), "changes")
         if boto_count != changes or lean_count != changes:
             raise SystemExit(f"the drains counted {boto_count:,} and {lean_count:,} of {changes:,} changes")
-        rate = 0.0
+        rate = cpu_per_change = 0.0
         try:
             for run in ("cold", "warm"):
                 config = own.connector_config(table, **CDC, **{"poll.linger.ms": "100", "max.batch.size": "5000",
                                                               **routed(f"-{run}")})
                 cpu = worker.cpu_s()
                 seconds = worker.time_to_kafka(f"drain-{run}", config, [f"{table}-{run}"], changes)
-                rate = changes / seconds
+                rate, cpu_per_change = changes / seconds, (worker.cpu_s() - cpu) / changes
                 print(f"(c) connector end to end, {run} worker: {changes:,} changes in {seconds:.1f}s = "
-                      f"{rate:,.0f} changes/s; worker CPU {(worker.cpu_s() - cpu) / seconds:.0%} of a core, "
-                      f"RSS {worker.rss_mb():,.0f} MB", flush=True)
+                      f"{rate:,.0f} changes/s; worker CPU {cpu_per_change * changes / seconds:.0%} of a core, "
+                      f"{cpu_per_change * 1e6:,.0f} µs a change, RSS {worker.rss_mb():,.0f} MB", flush=True)
         finally:
             delete_topics(stack.bootstrap, [f"{table}-cold", f"{table}-warm"])
-    return boto_rate, lean_rate, rate
+    return boto_rate, lean_rate, rate, cpu_per_change
+
+
+def simulator_throughput(stack: Stack, worker: BenchWorker, changes: int, shards: int) -> tuple[float, float]:
+    """(d) Changes/s and worker CPU seconds per change of the connector draining the simulator's `shards`-shard
+    stream from TRIM_HORIZON (the changes made as history, then writes paused)."""
+    history_s = 20.0
+    table = f"benchsim_{uuid.uuid4().hex[:6]}"
+    with SimulatorProcess(start_timeout_s=120, table=table, shards=shards, rotate_s=3600, retention_s=86400,
+                          history_s=history_s, writes_per_s=changes / history_s, keys=max(1000, changes // 10),
+                          remove_fraction=0, own_tables=True) as sim:
+        sim.pause_writes()
+        made = sim.stats()["changes"]
+        config = stack.connector_config(table, **CDC, **{
+            "dynamodb.service.endpoint": sim.endpoint, "poll.linger.ms": "100", "max.batch.size": "5000"})
+        try:
+            cpu = worker.cpu_s()
+            seconds = worker.time_to_kafka("drain-simulator", config, [table], made)
+            used = worker.cpu_s() - cpu
+        finally:
+            delete_topics(stack.bootstrap, [table])
+    print(f"(d) connector end to end, simulator, {shards} shards: {made:,} changes in {seconds:.1f}s = "
+          f"{made / seconds:,.0f} changes/s; worker CPU {used / seconds:.0%} of a core, {used / made * 1e6:,.0f} µs "
+          f"a change", flush=True)
+    return made / seconds, used / made
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--changes", type=int, default=150_000, help="changes written to the stream")
     parser.add_argument("--latency-seconds", type=float, default=10, help="how long each latency run writes")
+    parser.add_argument("--simulator", action="store_true", help="also drain the DynamoDB Streams simulator's "
+                        "many-shard stream, beside (c); no latency runs")
+    parser.add_argument("--shards", type=int, default=64, help="the simulator's shards (default %(default)s)")
     args = parser.parse_args()
+    if args.shards < 1 or args.changes < 1:
+        parser.error("--shards and --changes must be positive")
     stack = running_stack()
     # The machine may be shared: the load at the start tells how far to trust the figures.
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         worker = BenchWorker(stack, Path(tmp))
         try:
-            boto_rate, lean_rate, rate = throughput(stack, worker, args.changes, Path(tmp) / "dynamodb.log")
+            boto_rate, lean_rate, rate, cpu = throughput(stack, worker, args.changes, Path(tmp) / "dynamodb.log")
+            if args.simulator:
+                sim_rate, sim_cpu = simulator_throughput(stack, worker, args.changes, args.shards)
+                print(f"RESULT cdc-simulator ratio={sim_rate / rate:.3f} simulator {args.shards}-shard changes/s over "
+                      f"DynamoDB Local 1-shard changes/s (CPU a change: {sim_cpu * 1e6:,.0f} µs vs "
+                      f"{cpu * 1e6:,.0f} µs)")
+                return
             # A DynamoDB Local each, so neither run's writes walk past the other's stream records.
             for linger_ms in (0, None):
                 with fresh_dynamodb(stack, Path(tmp) / f"dynamodb-latency-{linger_ms}.log") as own:

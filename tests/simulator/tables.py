@@ -3,10 +3,10 @@
 A connector at stream scale writes its lease table tens of times a second (a lease per shard born, taken, ended,
 renewed every 2 s); a shared, loaded DynamoDB Local answers a few writes a second. This store answers the calls
 the engine makes on its own tables, with DynamoDB's semantics for what the engine uses: CreateTable,
-DescribeTable, DeleteTable, ListTables, DescribeLimits, PutItem, GetItem, UpdateItem, DeleteItem and Scan (ConsistentRead,
-Limit, ExclusiveStartKey); condition expressions ``attribute_not_exists(a)``, ``attribute_exists(a)`` and
-``a = :v`` joined by AND; update expressions ``SET a = :v, b = b + :n REMOVE c, d`` with #names. Anything
-else is a ValidationException naming what is missing, so a new use shows at once.
+DescribeTable, DeleteTable, ListTables, DescribeLimits, PutItem, GetItem, UpdateItem, DeleteItem and Scan
+(ConsistentRead, Limit, ExclusiveStartKey); condition expressions ``attribute_not_exists(a)``,
+``attribute_exists(a)`` and ``a = :v`` joined by AND; update expressions ``SET a = :v, b = b + :n REMOVE c, d``
+with #names. Anything else is a ValidationException naming what is missing, so a new use shows at once.
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ class LeaseKeeper:
     takes its share. Readers ask which shards they hold; run() keeps the leases from a thread of its own, so
     a reader blocked on a full buffer never lets its leases expire.
 
-    Balancing hands leases over gracefully: a task under its share asks the busiest owner for one (sets
+    Balancing hands leases over gracefully: a task under its share asks the busiest owner for what it lacks (sets
     ``nextOwner``); the owner's reader stops reading that shard, and once all it read is committed the owner
     writes the lease over to the asker with that checkpoint. A rebalance so repeats nothing. An owner that
     does not stop reading within HANDOVER_WAIT_S, or whose reads are not all committed LEASE_DURATION_S after it
@@ -263,7 +263,7 @@ class LeaseKeeper:
             for k, lease in live.items():
                 if k not in expired and lease.owner is not None:
                     owners[lease.owner] = owners.get(lease.owner, 0) + 1
-            asked = any(lease.next_owner == self.owner for k, lease in live.items() if k not in expired)
+            asked = sum(lease.next_owner == self.owner for k, lease in live.items() if k not in expired)
             target = math.ceil(len(live) / len(owners))
             wanted = target - owners[self.owner]
             # Children of shards read here first, then roots and children of finished parents: those can be read
@@ -272,17 +272,23 @@ class LeaseKeeper:
                           key=lambda k: (self._lineage(k), self._blocked(k), k))
         for key in free[:max(wanted, 0)]:
             self._take(key, live[key])
-        if wanted > len(free) and not asked:
-            busiest, count = max(owners.items(), key=lambda o: o[1])
-            if count > target and busiest != self.owner:
-                victim = min((k for k, lease in live.items() if lease.owner == busiest),
+        busiest, count = max(owners.items(), key=lambda o: o[1])
+        # Asks for what it lacks, up to what the busiest has over the share: a task that started second (or
+        # after a restart, when the first took every lease) is at its share within a cycle or two.
+        steal = min(wanted - len(free), count - target) - asked
+        if steal > 0 and busiest != self.owner:
+            victims = sorted((k for k, lease in live.items() if lease.owner == busiest and lease.next_owner is None),
                              key=lambda k: (self._blocked(k), k))
-                requested = self._tables[victim[0]].request(live[victim], self.owner)
-                if requested is not None:
-                    with self._lock:  # this task's own write says nothing about whether the owner is alive
-                        self._seen[victim] = (requested, self._seen[victim][1])
-                    log.info("%s asks %s for shard %s of table %s (%d leases, share %d)", self.owner, busiest,
-                             victim[1], victim[0], count, target)
+            for victim in victims[:steal]:
+                self._ask(victim, live[victim], busiest, count, target)
+
+    def _ask(self, victim: tuple[str, str], lease: Lease, owner: str, count: int, target: int) -> None:
+        requested = self._tables[victim[0]].request(lease, self.owner)
+        if requested is not None:
+            with self._lock:  # this task's own write says nothing about whether the owner is alive
+                self._seen[victim] = (requested, self._seen[victim][1])
+            log.info("%s asks %s for shard %s of table %s (%d leases, share %d)", self.owner, owner, victim[1],
+                     victim[0], count, target)
 
     def _blocked(self, key: tuple[str, str]) -> bool:
         parent = self._seen[key][0].parent
