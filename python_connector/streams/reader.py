@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -265,16 +266,20 @@ class TableStreamReader:
                     **self._task_labels)
 
     def _round(self) -> int:
-        """One read of each ready shard; returns the changes emitted. A shard handed over meanwhile is let go at
-        once, not after the round (a round over hundreds of shards can take long on a full buffer)."""
-        ready = self._ready()
+        """One read of each ready shard, and of the children of a shard read to its end here (a lineage behind the
+        stream catches up a generation a read, not a round); returns the changes emitted. A shard handed over
+        meanwhile is let go at once, not after the round (a round over hundreds of shards can take long)."""
+        ready = deque(self._ready())
         self._stalls.expect(c.shard for c in ready)
         now, emitted = self._clock(), 0
-        for cursor in ready:
+        while ready:
+            cursor = ready.popleft()
             if not self._keeper.reading(self._table.name, cursor.shard):
                 self._follow_leases()
             elif cursor.retry_at <= now:
                 emitted += self._read(cursor)
+                if cursor.finished:
+                    ready.extend(c for c in self._cursors.values() if c.parent == cursor.shard and not c.finished)
         return emitted
 
     def _ready(self) -> list[ShardCursor]:

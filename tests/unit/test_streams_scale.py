@@ -111,18 +111,32 @@ def test_a_child_is_found_and_read_as_soon_as_its_parent_ends_not_at_the_next_pe
     assert sequences == ["00001", "00002"]
 
 
-def test_a_shard_handed_over_during_a_round_is_let_go_before_the_rest_of_the_round():
-    stream = FakeStream({s: {"parent": None, "records": [change(i, s)], "closed": False}
-                         for i, s in enumerate(["s1", "s2", "s3"], 1)})
-    table, stopped = FakeLeaseTable(), threading.Event()
-    for s in stream.shards:
-        table.create(Shard(s, None, False), "TRIM_HORIZON", STREAM.arn)
+def holding_every_lease(stream):
+    """A reader whose task holds every shard's lease, between rounds: (reader, keeper, lease table)."""
+    table = FakeLeaseTable()
+    for s, shard in stream.shards.items():
+        table.create(Shard(s, shard["parent"], shard["closed"]), "TRIM_HORIZON", STREAM.arn)
     keeper = LeaseKeeper("me")
     reader = TableStreamReader(DynamoDbStreams(stream), TABLE, StreamStart(STREAM, FROM_START, {}),
-                               RecordBuffer(100), keeper, table, Hooks(stopped), ReaderSettings(100))
+                               RecordBuffer(100), keeper, table, Hooks(threading.Event()), ReaderSettings(100))
     keeper.add_table("t", table)
     keeper.cycle()
     reader._follow_leases()
+    return reader, keeper, table
+
+
+def test_a_lineage_behind_the_stream_catches_up_a_generation_a_read_not_a_round():
+    stream = FakeStream({"a": {"parent": None, "records": [change(1, "k")], "closed": True},
+                         "b": {"parent": "a", "records": [change(2, "k")], "closed": True},
+                         "c": {"parent": "b", "records": [change(3, "k")], "closed": False}})
+    reader, _, _ = holding_every_lease(stream)
+    assert reader._round() == 3  # before: 1, one generation per round over every shard of the stream
+
+
+def test_a_shard_handed_over_during_a_round_is_let_go_before_the_rest_of_the_round():
+    stream = FakeStream({s: {"parent": None, "records": [change(i, s)], "closed": False}
+                         for i, s in enumerate(["s1", "s2", "s3"], 1)})
+    reader, keeper, table = holding_every_lease(stream)
     read = stream.call
 
     def asked_for_s3_while_s1_is_read(operation, body, retry_throttling=True):
