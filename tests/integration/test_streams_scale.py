@@ -176,8 +176,8 @@ def test_rotating_shards_two_tasks_and_a_restart_deliver_each_change_exactly_onc
             result = drain(tail, sim, tmp_path / "changes.jsonl")
             stats = sim.stats()
             print(f"\n{SHARDS} shards, {stats['rotations']} rotations ({generations():.1f} generations), "
-                  f"{stats['splits']} splits, {stats['listed']} listed, {stats['expired']} expired iterators, "
-                  f"{stats['throttled']} throttled: {result} in {time.monotonic() - started:.0f}s")
+                  f"{stats['splits']} splits, {stats['shards_listed']} listed, {stats['expired_iterators']} expired "
+                  f"iterators, {stats['throttled']} throttled: {result} in {time.monotonic() - started:.0f}s")
             assert result["lost"] == result["duplicated"] == result["out_of_order"] == 0, result
             assert_stored_offsets_name_logged_changes(worker, name, tmp_path / "changes.jsonl")
             assert running(worker, name, 2)
@@ -192,7 +192,7 @@ def test_a_thousand_retained_shards_keep_discovery_bounded_and_reading_going(wor
     with simulator(tmp_path, stack, table, shards=open_shards, max_shards=open_shards, rotate_s=1.0,
                    history_s=RETAINED / open_shards, retention_s=600, writes_per_s=50, keys=KEYS) as sim:
         sim.set(rotate_s=600)  # the history made the shards; from now on they hold still
-        listed = sim.stats()["listed"]
+        listed = sim.stats()["shards_listed"]
         assert listed >= RETAINED, sim.stats()
         worker.create_connector(name, cdc_config(stack, sim, table, **{"tasks.max": "2"}))
         tail = TopicTail(stack.bootstrap, table)
