@@ -232,6 +232,13 @@ class LeaseKeeper:
         """Writes the lease as seen; False when it had moved. A finished shard's lease is written free, as it
         counts towards no one's share."""
         written = self._tables[key[0]].advance(lease, owner, checkpoint)
+        if written is None and lease.owner == self.owner:
+            # The counter moved: most often another task asked for the lease (a request bumps it), which leaves it
+            # this task's. Taken for lost, the shard would be dropped with what it read still in flight, and
+            # handed over later at an older checkpoint: the next owner would repeat those changes.
+            current = self._tables[key[0]].get(key[1])
+            if current is not None and current.owner == self.owner:
+                written = self._tables[key[0]].advance(current, owner, checkpoint)
         with self._lock:
             self._seen[key] = (written or lease, self._clock())
             if written is not None and checkpoint == SHARD_END:
