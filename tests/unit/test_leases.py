@@ -241,3 +241,19 @@ def test_a_request_racing_the_owners_renewal_does_not_make_it_drop_the_shard_wit
     owner.committed([Committed("t", "s0", "00009")])
     owner.cycle()
     assert (table.items["s0"].owner, table.items["s0"].checkpoint) == ("asker", "00009")
+
+
+def test_a_task_that_just_handed_leases_over_does_not_ask_for_them_back_as_shares_move():
+    table, clock = shared_table(4), Clock()
+    first, second = keeper("first", table, clock), keeper("second", table, clock)
+    first.cycle()
+    second.cycle()
+    hand_over_when_asked(first, table)
+    second.cycle()
+    assert owners(table) == {"first": 2, "second": 2}
+    first.committed([Committed("t", s, SHARD_END) for s in first.held("t")])  # its shards end (a burst)
+    first.cycle()  # now short of its share (1 of the 2 live leases), but it gave leases away a moment ago
+    assert not [lease for lease in table.items.values() if lease.next_owner]  # before: asked them straight back
+    clock.now += leases.LEASE_DURATION_S
+    first.cycle()
+    assert [lease.next_owner for lease in table.items.values()].count("first") == 1

@@ -59,6 +59,7 @@ class LeaseKeeper:
         self._stopped_reading: dict[tuple[str, str], float] = {}  # since when the reader stopped reading it
         self._written_at: dict[tuple[str, str], float] = {}  # when this task last wrote the lease
         self._ended_here: set[tuple[str, str]] = set()  # shards this task read to their end (still listed)
+        self._handed_at = -math.inf  # when this task last handed a lease over
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._closing = False  # released: takes no lease any more
@@ -254,6 +255,7 @@ class LeaseKeeper:
             if written is None and was_held:
                 log.info("%s lost the lease of shard %s of table %s", self.owner, key[1], key[0])
             elif written is not None and owner is not None:  # None: another task took it first
+                self._handed_at = self._clock()
                 log.info("%s handed shard %s of table %s over to %s at %s", self.owner, key[1], key[0], owner,
                          written.checkpoint)
             return written is not None
@@ -282,8 +284,11 @@ class LeaseKeeper:
         busiest, count = max(owners.items(), key=lambda o: o[1])
         # Asks for what it lacks, up to what the busiest has over the share: a task that started second (or
         # after a restart, when the first took every lease) is at its share within a cycle or two.
+        # Shares move as shards end (a stream's closed shards end in bursts): a task that just handed leases over,
+        # or is short by a tenth of its share or less, does not ask, so leases do not bounce between tasks.
         steal = min(wanted - len(free), count - target) - asked
-        if steal > 0 and busiest != self.owner:
+        settled = wanted <= target // 10 or now - self._handed_at < LEASE_DURATION_S
+        if steal > 0 and busiest != self.owner and not settled:
             victims = sorted((k for k, lease in live.items() if lease.owner == busiest and lease.next_owner is None),
                              key=lambda k: (self._blocked(k), k))
             for victim in victims[:steal]:
