@@ -255,5 +255,6 @@ def test_a_task_that_just_handed_leases_over_does_not_ask_for_them_back_as_share
     first.cycle()  # now short of its share (1 of the 2 live leases), but it gave leases away a moment ago
     assert not [lease for lease in table.items.values() if lease.next_owner]  # before: asked them straight back
     clock.now += leases.LEASE_DURATION_S
+    second.cycle()  # renews: alive
     first.cycle()
     assert [lease.next_owner for lease in table.items.values()].count("first") == 1
