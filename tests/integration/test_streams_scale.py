@@ -78,12 +78,16 @@ class TopicTail:
     def __init__(self, bootstrap: str, topic: str):
         self._consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"scale-{uuid.uuid4()}",
                                    "isolation.level": "read_committed", "enable.auto.commit": False})
+        self._partition = TopicPartition(topic, 0)
         self._consumer.assign([TopicPartition(topic, 0, 0)])
         self.by_key: dict[str, list[str]] = {}
         self.count = 0
 
     def read(self) -> TopicTail:
-        while messages := self._consumer.consume(5000, timeout=0.5):
+        """Reads what is in the topic now (changes still flowing are read by the next call)."""
+        _, high = self._consumer.get_watermark_offsets(self._partition, timeout=10)
+        while self._consumer.position([self._partition])[0].offset < high and \
+                (messages := self._consumer.consume(5000, timeout=0.5)):
             for m in messages:
                 if m.error() or m.value() is None:
                     continue  # a tombstone: it follows its delete, which is compared
