@@ -20,8 +20,11 @@ from typing import Any
 import orjson
 import pytest
 import requests
+from botocore.credentials import Credentials
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
+from python_connector.aws.client import JsonClient
+from python_connector.streams.dynamodb import STREAMS_TARGET, list_shards
 from tests.integration.conftest import Stack, wait_until
 from tests.integration.workers import free_port, start_launched, wait_for_rest, worker_properties
 from tests.simulator.changelog import changes_by_key, read_change_log
@@ -130,6 +133,14 @@ def drain(tail: TopicTail, sim: SimulatorProcess, log: Path) -> dict[str, int]:
     settled = time.monotonic() + 3  # a late duplicate would come within a poll or two: keep reading that long
     wait_until(lambda: tail.read() and time.monotonic() >= settled, 10, "the topic to settle", interval_s=0.5)
     return compare(expected, tail.by_key)
+
+
+def streams(sim: SimulatorProcess) -> JsonClient:
+    return JsonClient(sim.endpoint, "us-east-1", Credentials("test", "test"), STREAMS_TARGET)
+
+
+def sim_arn(sim: SimulatorProcess) -> str:
+    return str(streams(sim).call("ListStreams", {})["Streams"][0]["StreamArn"])
 
 
 def running(rest: Stack, name: str, tasks: int) -> bool:
@@ -251,9 +262,11 @@ def test_trimming_past_a_stopped_connectors_position_fails_the_table_loudly(work
             wait_until(lambda: running(worker, name, 1) and tail.read().count > 100, 90, "changes in Kafka")
             assert requests.put(f"{worker.connect_url}/connectors/{name}/stop", timeout=30).status_code in (202, 204)
             wait_until(lambda: worker.status(name)["connector"]["state"] == "STOPPED", 60, "the connector to stop")
-            trimmed = sim.stats()["trimmed_shards"]
-            wait_until(lambda: sim.stats()["trimmed_shards"] >= trimmed + 16, 60,
-                       "the stopped connector's shards to be trimmed away", interval_s=1)
+            unread = {shard for shard, offset in stored_shard_offsets(worker, name).items()
+                      if not offset.get("shardEnded")}
+            assert unread, "no position stored in an unfinished shard"
+            wait_until(lambda: not unread & {s.id for s in list_shards(streams(sim), sim_arn(sim))}, 60,
+                       "the shards the stopped connector was reading to be trimmed away", interval_s=1)
             assert requests.put(f"{worker.connect_url}/connectors/{name}/resume", timeout=30).status_code == 202
             failed = wait_until(lambda: [t for t in worker.status(name).get("tasks", []) if t["state"] == "FAILED"],
                                 90, "the task to fail")
