@@ -14,6 +14,7 @@ import os
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,14 +44,13 @@ LEASES_IN_SIMULATOR = os.environ.get("SCALE_LEASE_TABLES", "simulator") == "simu
 DRAIN_S = 150  # deadline for the last change to reach Kafka once writes stop
 
 
-@pytest.fixture(scope="module")
-def worker(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """A launcher worker of this checkout with exactly-once source support and its engine's metrics served."""
-    directory = tmp_path_factory.mktemp("scale-worker")
+@contextmanager
+def launched_worker(stack: Stack, directory: Path, exactly_once: bool) -> Iterator[Stack]:
+    """A launcher worker of this checkout, its engine's metrics served."""
     port, metrics = free_port(), free_port()
     group = f"scale-{uuid.uuid4().hex[:8]}"
     props = worker_properties(directory / "worker.properties", stack.bootstrap, port, group,
-                              extra=["exactly.once.source.support=enabled"])
+                              extra=["exactly.once.source.support=enabled"] if exactly_once else [])
     log = directory / "worker.log"
     process = start_launched(props, log, args=["--metrics-port", str(metrics)])
     try:
@@ -60,6 +60,20 @@ def worker(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
     finally:
         process.kill()
         process.wait(30)
+
+
+@pytest.fixture(scope="module")
+def worker(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """With exactly-once source support: every test's connector runs here (transactional tasks)."""
+    with launched_worker(stack, tmp_path_factory.mktemp("scale-worker"), exactly_once=True) as rest:
+        yield rest
+
+
+@pytest.fixture(scope="module")
+def plain_worker(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Without: at-least-once delivery, where only the engine keeps hand-overs and restarts from repeating."""
+    with launched_worker(stack, tmp_path_factory.mktemp("scale-plain-worker"), exactly_once=False) as rest:
+        yield rest
 
 
 def simulator(tmp_path: Path, stack: Stack, table: str, **knobs: Any) -> SimulatorProcess:
@@ -166,8 +180,10 @@ def assert_stored_offsets_name_logged_changes(rest: Stack, name: str, log: Path)
     assert not wrong, f"stored positions that are no logged change of their shard: {list(wrong.items())[:5]}"
 
 
-def test_rotating_shards_two_tasks_and_a_restart_deliver_each_change_exactly_once_in_order(worker, stack, unique,
-                                                                                           tmp_path):
+@pytest.mark.parametrize("exactly_once", [True, False], ids=["exactly-once", "at-least-once"])
+def test_rotating_shards_two_tasks_and_a_restart_deliver_each_change_exactly_once_in_order(
+        request, stack, unique, tmp_path, exactly_once):
+    worker = request.getfixturevalue("worker" if exactly_once else "plain_worker")
     table, name = f"scale_{unique}", f"scale-a-{unique}"
     started = time.monotonic()
     # AWS's proportions are 24 h of retention for six 4-hour rotations; here at least a minute, more than a
@@ -175,7 +191,7 @@ def test_rotating_shards_two_tasks_and_a_restart_deliver_each_change_exactly_onc
     with simulator(tmp_path, stack, table, shards=SHARDS, rotate_s=ROTATE_S, retention_s=max(60.0, 6 * ROTATE_S),
                    iterator_ttl_s=ROTATE_S, writes_per_s=WRITES_PER_S, keys=KEYS) as sim:
         worker.create_connector(name, cdc_config(stack, sim, table, **{
-            "tasks.max": "2", "exactly.once.support": "required"}))
+            "tasks.max": "2", **({"exactly.once.support": "required"} if exactly_once else {})}))
         tail = TopicTail(stack.bootstrap, table)
         try:
             wait_until(lambda: running(worker, name, 2), 120, "both tasks running")
@@ -193,7 +209,8 @@ def test_rotating_shards_two_tasks_and_a_restart_deliver_each_change_exactly_onc
             wait_until(lambda: running(worker, name, 2), 60, "both tasks running after the restart")
             result = drain(tail, sim, tmp_path / "changes.jsonl")
             stats = sim.stats()
-            print(f"\n{SHARDS} shards, {stats['rotations']} rotations ({generations():.1f} generations), "
+            mode = "exactly-once" if exactly_once else "at-least-once"
+            print(f"\n{mode}: {SHARDS} shards, {stats['rotations']} rotations ({generations():.1f} generations), "
                   f"{stats['splits']} splits, {stats['shards_listed']} listed, {stats['expired_iterators']} expired "
                   f"iterators, {stats['throttled']} throttled: {result} in {time.monotonic() - started:.0f}s")
             assert result["lost"] == result["duplicated"] == result["out_of_order"] == 0, result
