@@ -157,6 +157,13 @@ def sim_arn(sim: SimulatorProcess) -> str:
     return str(streams(sim).call("ListStreams", {})["Streams"][0]["StreamArn"])
 
 
+def remove(rest: Stack, name: str) -> None:
+    """Deletes the connector and waits for its tasks to stop, while the simulator still answers them."""
+    rest.delete_connector(name)
+    wait_until(lambda: requests.get(f"{rest.connect_url}/connectors/{name}", timeout=10).status_code == 404, 30,
+               f"connector {name} deleted")
+
+
 def running(rest: Stack, name: str, tasks: int) -> bool:
     states = [t["state"] for t in rest.status(name).get("tasks", [])]
     return states == ["RUNNING"] * tasks
@@ -218,7 +225,7 @@ def test_rotating_shards_two_tasks_and_a_restart_deliver_each_change_exactly_onc
             assert running(worker, name, 2)
         finally:
             tail.close()
-            worker.delete_connector(name)
+            remove(worker, name)
 
 
 def test_a_thousand_retained_shards_keep_discovery_bounded_and_reading_going(worker, stack, unique, tmp_path):
@@ -245,7 +252,7 @@ def test_a_thousand_retained_shards_keep_discovery_bounded_and_reading_going(wor
             assert not any(metric_values(worker, "ddbcdc_cdc_stalled_shards", name))
         finally:
             tail.close()
-            worker.delete_connector(name)
+            remove(worker, name)
 
 
 def test_throttling_and_slow_answers_lose_nothing_and_lag_recovers(worker, stack, unique, tmp_path):
@@ -267,7 +274,7 @@ def test_throttling_and_slow_answers_lose_nothing_and_lag_recovers(worker, stack
             assert result["lost"] == result["duplicated"] == result["out_of_order"] == 0, result
         finally:
             tail.close()
-            worker.delete_connector(name)
+            remove(worker, name)
 
 
 def test_trimming_past_a_stopped_connectors_position_fails_the_table_loudly(worker, stack, unique, tmp_path):
@@ -291,4 +298,4 @@ def test_trimming_past_a_stopped_connectors_position_fails_the_table_loudly(work
             assert "are lost" in failed[0]["trace"] and table in failed[0]["trace"]
         finally:
             tail.close()
-            worker.delete_connector(name)
+            remove(worker, name)
