@@ -47,6 +47,11 @@ class TableView:
     lags: list[float] = field(default_factory=list)
     retention_left: list[float] = field(default_factory=list)
     leases: float = 0.0
+    stalled: float = 0.0
+
+
+SUMMED = {"ddbcdc_snapshot_items_read_total": "read", "ddbcdc_snapshot_items_estimated": "estimated",
+          "ddbcdc_leases_owned": "leases", "ddbcdc_cdc_stalled_shards": "stalled"}  # metric -> TableView field
 
 
 def table_views(connector: str, offsets: Sequence[dict[str, Any]],
@@ -67,16 +72,12 @@ def table_views(connector: str, offsets: Sequence[dict[str, Any]],
         view = views[labels["table"]]
         if name == "ddbcdc_table_phase" and value == 1:
             view.phase = labels["phase"]
-        elif name == "ddbcdc_snapshot_items_read_total":
-            view.read += value
-        elif name == "ddbcdc_snapshot_items_estimated":
-            view.estimated += value
+        elif name in SUMMED:
+            setattr(view, SUMMED[name], getattr(view, SUMMED[name]) + value)
         elif name == "ddbcdc_cdc_lag_ms":
             view.lags.append(value)
         elif name == "ddbcdc_cdc_retention_left_ms":
             view.retention_left.append(value)
-        elif name == "ddbcdc_leases_owned":
-            view.leases += value
     return dict(views)
 
 
@@ -96,6 +97,8 @@ def describe(table: str, view: TableView, rate: float | None) -> str:
         if view.lags:
             line += f"lag {max(view.lags):,.0f} ms (max over {len(view.lags)} shard(s))  retention left " \
                     f"{min(view.retention_left) / 3_600_000:.1f} h  leases {view.leases:.0f}"
+        if view.stalled:
+            line += f"  STALLED: {view.stalled:.0f} shard(s) not advancing (see the worker's log)"
         return line
     return f"  {table:<28} {view.phase}"
 
