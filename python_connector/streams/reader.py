@@ -380,8 +380,9 @@ class TableStreamReader:
                 cursor.position, None, positions.TRIM_HORIZON, None)
             cursor.caught_up_ms = None
             return
+        where = "from its start" if cursor.position is None else f"after sequence number {cursor.position}"
         raise StreamDataLost(
-            f"the changes of shard {cursor.shard} after sequence number {cursor.position} are past "
+            f"the changes of shard {cursor.shard} {where} are past "
             "DynamoDB Streams' 24-hour retention and were never read: they are lost. Take a new snapshot "
             "(reset the connector's offsets with SNAPSHOT_CDC) to get back in step.") from error
 
