@@ -209,6 +209,7 @@ def test_rotating_shards_two_tasks_and_a_restart_deliver_each_change_exactly_onc
 
             wait_until(lambda: generations() >= ROTATIONS / 2 and tail.read().count > 0, 60 + ROTATIONS * ROTATE_S,
                        "half the rotations, with changes in Kafka", interval_s=1)
+            assert running(worker, name, 2), worker.status(name)  # the restart below would revive a failed task
             restart = requests.post(f"{worker.connect_url}/connectors/{name}/restart?includeTasks=true", timeout=30)
             assert restart.status_code in (200, 202, 204), restart.text
             wait_until(lambda: generations() >= ROTATIONS, 60 + ROTATIONS * ROTATE_S, f"{ROTATIONS} rotations",
