@@ -25,6 +25,12 @@ GetRecords slow down alike; the stack's one keeps whatever tests and earlier run
 BatchWriteItem vs PutItem, writer threads or JVM flags, is why the 150,000 changes took so long to load
 into the stack's one; into a new one they load in about a minute.
 
+With ``--simulator --shards 64``: changes/s and the worker's CPU per change (user+sys ticks of the worker
+process from /proc over the measured window, over the changes) of the connector draining the DynamoDB Streams
+simulator (tests/simulator: 64 shards, the changes made as history before the connector starts, its lease tables
+kept by the simulator), beside the same figures for the single-shard DynamoDB Local stream of (c), in the same
+run; the simulator's items are ~150 bytes, snapshot.py's ~1 KB. Ends with a ``RESULT cdc-simulator`` line.
+
 Run: `make bench-cdc` (or `python bench/cdc.py --changes 150000`); the stack gives Kafka. Topics are
 deleted at the end and the private DynamoDB Locals stopped; nothing else to reset.
 """
@@ -65,6 +71,7 @@ from stack.stack import ROOT, dynamodb_command, dynamodb_ready
 from tests.integration.conftest import Stack
 from tests.integration.tables import create_table, load
 from tests.integration.workers import free_port
+from tests.simulator.process import SimulatorProcess
 
 KEY = [("pk", "S"), ("sk", "N")]  # snapshot.py's items: ~1 KB each
 CDC = {"dynamodb.table.sync.mode": "CDC", "dynamodb.cdc.initial.stream.position": "TRIM_HORIZON"}
@@ -277,11 +284,38 @@ def throughput(stack: Stack, worker: BenchWorker, changes: int, log: Path) -> Dr
     return Drains(boto_rate, lean_rate, rate, drained.cpu, floor.cpu)
 
 
+def simulator_throughput(stack: Stack, worker: BenchWorker, changes: int, shards: int
+                         ) -> tuple[float, CpuPerRecord]:
+    """(d) Changes/s and the worker's steady-state CPU per change of the connector draining the simulator's
+    `shards`-shard stream from TRIM_HORIZON (the changes made as history, then writes paused)."""
+    history_s = 20.0
+    table = f"benchsim_{uuid.uuid4().hex[:6]}"
+    with SimulatorProcess(start_timeout_s=120, table=table, shards=shards, rotate_s=3600, retention_s=86400,
+                          history_s=history_s, writes_per_s=changes / history_s, keys=max(1000, changes // 10),
+                          remove_fraction=0, own_tables=True) as sim:
+        sim.pause_writes()
+        made = sim.stats()["changes"]
+        config = stack.connector_config(table, **CDC, **{
+            "dynamodb.service.endpoint": sim.endpoint, "poll.linger.ms": "100", "max.batch.size": "5000"})
+        try:
+            run = worker.time_to_kafka("drain-simulator", config, [table], made)
+        finally:
+            delete_topics(stack.bootstrap, [table])
+    print(f"(d) connector end to end, simulator, {shards} shards: {made:,} changes in {run.seconds:.1f}s = "
+          f"{made / run.seconds:,.0f} changes/s\n    steady state: {run.cpu.describe()}", flush=True)
+    return made / run.seconds, run.cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--changes", type=int, default=150_000, help="changes written to the stream")
     parser.add_argument("--latency-seconds", type=float, default=10, help="how long each latency run writes")
+    parser.add_argument("--simulator", action="store_true", help="also drain the DynamoDB Streams simulator's "
+                        "many-shard stream, beside (c); no latency runs")
+    parser.add_argument("--shards", type=int, default=64, help="the simulator's shards (default %(default)s)")
     args = parser.parse_args()
+    if args.shards < 1 or args.changes < 1:
+        parser.error("--shards and --changes must be positive")
     stack = running_stack()
     # The machine may be shared: the load at the start tells how far to trust the figures.
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start", flush=True)
@@ -289,6 +323,12 @@ def main() -> None:
         worker = BenchWorker(stack, Path(tmp), plugins=reference.plugin_path(Path(tmp)))
         try:
             drains = throughput(stack, worker, args.changes, Path(tmp) / "dynamodb.log")
+            if args.simulator:
+                sim_rate, sim_cpu = simulator_throughput(stack, worker, args.changes, args.shards)
+                print(f"RESULT cdc-simulator ratio={sim_rate / drains.rate:.3f} simulator {args.shards}-shard "
+                      f"changes/s over DynamoDB Local 1-shard changes/s (CPU a change: {sim_cpu.total_us:,.0f} µs vs "
+                      f"{drains.cpu.total_us:,.0f} µs)")
+                return
             # A DynamoDB Local each, so neither run's writes walk past the other's stream records.
             for linger_ms in (0, None):
                 with fresh_dynamodb(stack, Path(tmp) / f"dynamodb-latency-{linger_ms}.log") as own:

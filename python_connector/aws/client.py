@@ -12,9 +12,10 @@ import datetime
 import logging
 import os
 import random
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -107,13 +108,15 @@ def endpoint_for(config: ConnectorConfig, region: str) -> str:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential back-off with full jitter for retriable errors, bounded in total elapsed time."""
+    """Exponential back-off with full jitter for retriable errors, bounded in total elapsed time; once
+    ``abandoned`` says so, a failing call fails at once."""
 
     base_s: float = 0.05
     cap_s: float = 5.0
     max_elapsed_s: float = 120.0
-    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+    sleep: Callable[[float], object] = field(default=time.sleep, compare=False)
     clock: Callable[[], float] = field(default=time.monotonic, compare=False)
+    abandoned: Callable[[], bool] = field(default=lambda: False, compare=False)
 
     def delay(self, attempt: int, rand: Callable[[], float] = random.random) -> float:
         return rand() * min(self.cap_s, self.base_s * (2**attempt))
@@ -135,8 +138,14 @@ class JsonClient:
                                          timeout=urllib3.Timeout(connect=5.0, read=60.0))
         self._retry = retry or RetryPolicy()
 
-    def call(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
-        """Calls the operation, retrying retriable errors per the policy; returns the parsed answer."""
+    def abandon_retries_when(self, event: threading.Event) -> None:
+        """Once the event is set, a back-off in progress ends and a failing call fails without retrying: a
+        stopped task's threads must not spend the policy's elapsed budget (per call) on a dead endpoint."""
+        self._retry = replace(self._retry, sleep=event.wait, abandoned=event.is_set)
+
+    def call(self, operation: str, body: dict[str, Any], retry_throttling: bool = True) -> dict[str, Any]:
+        """Calls the operation, retrying retriable errors per the policy (throttling only if retry_throttling);
+        returns the parsed answer."""
         payload = orjson.dumps(body)
         started = self._retry.clock()
         attempt = 0
@@ -145,7 +154,8 @@ class JsonClient:
                 return self._send(operation, payload)
             except AwsError as e:
                 elapsed = self._retry.clock() - started
-                if not e.retriable or elapsed >= self._retry.max_elapsed_s:
+                given_up = elapsed >= self._retry.max_elapsed_s or self._retry.abandoned()
+                if not e.retriable or given_up or (e.code in THROTTLING_CODES and not retry_throttling):
                     raise
                 pause = self._retry.delay(attempt)
                 METRICS.add("ddbcdc_aws_retries_total", 1, operation=operation)

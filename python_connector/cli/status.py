@@ -49,11 +49,13 @@ class TableView:
     leases: float = 0.0
     concurrent: bool = False  # a snapshot runs while the changes stream: both shown
     held_pages: float = 0.0
+    stalled: float = 0.0
 
 
 # Metric -> the TableView field that sums it over tasks, or lists it per shard.
 SUMMED = {"ddbcdc_snapshot_items_read_total": "read", "ddbcdc_snapshot_items_estimated": "estimated",
-          "ddbcdc_leases_owned": "leases", "ddbcdc_snapshot_held_pages": "held_pages"}
+          "ddbcdc_leases_owned": "leases", "ddbcdc_snapshot_held_pages": "held_pages",
+          "ddbcdc_cdc_stalled_shards": "stalled"}
 LISTED = {"ddbcdc_cdc_lag_ms": "lags", "ddbcdc_cdc_retention_left_ms": "retention_left"}
 
 
@@ -97,10 +99,13 @@ def _snapshot_progress(view: TableView, rate: float | None) -> str:
 
 
 def _cdc_lag(view: TableView) -> str:
-    if not view.lags:
-        return ""
-    return (f"lag {max(view.lags):,.0f} ms (max over {len(view.lags)} shard(s))  retention left "
-            f"{min(view.retention_left) / 3_600_000:.1f} h  leases {view.leases:.0f}")
+    line = ""
+    if view.lags:
+        line += (f"lag {max(view.lags):,.0f} ms (max over {len(view.lags)} shard(s))  retention left "
+                 f"{min(view.retention_left) / 3_600_000:.1f} h  leases {view.leases:.0f}")
+    if view.stalled:
+        line += f"  STALLED: {view.stalled:.0f} shard(s) not advancing (see the worker's log)"
+    return line
 
 
 def describe(table: str, view: TableView, rate: float | None) -> str:

@@ -31,6 +31,12 @@ DESCRIPTIONS: Mapping[str, tuple[str, str]] = {
     "ddbcdc_table_errors_total": ("counter", "Tables stopped by an error"),
     "ddbcdc_documents_skipped_total": ("counter", "Records skipped, with errors.tolerance=all, because the item does "
                                                   "not follow document.schema.value"),
+    "ddbcdc_cdc_discovery_ms": ("gauge", "How long the last listing of a table's stream shards took, per task"),
+    "ddbcdc_cdc_shards_listed": ("gauge", "Shards of a table's stream as last listed, per task"),
+    "ddbcdc_cdc_shards_tracked": ("gauge", "Unfinished shards a task reads (leases held), per table"),
+    "ddbcdc_cdc_stalled_shards": ("gauge", "Shards a task is to read that have changes left and have not advanced "
+                                           "for the stall time (5 minutes)"),
+    "ddbcdc_cdc_throttled_total": ("counter", "GetRecords throttled (the shard backs off; the others are read)"),
 }
 
 

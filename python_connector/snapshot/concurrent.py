@@ -164,10 +164,13 @@ class TableWindow:
             self._stream.commit_pending()
         self.release()
 
-    def listed(self, shards: list[Shard], sent_ms: int) -> None:
+    def listed(self, shards: list[Shard], sent_ms: int, complete: bool = True) -> None:
+        """A listing sent at ``sent_ms``: every shard created before then is known. An incremental one (the shards
+        after the newest known, see streams.listing) adds to the shards known; a complete one replaces them."""
         with self._cond:
             self._stream.listed_ms = sent_ms
-            self._stream.parents = {s.id: s.parent for s in shards}
+            listed = {s.id: s.parent for s in shards}
+            self._stream.parents = listed if complete else {**self._stream.parents, **listed}
 
     def read(self, shard: str, page: Page, received_ms: int) -> None:
         """A page the reader is about to put: its keys count at once (leaving a key out early is safe), its
@@ -255,11 +258,11 @@ class _WatchedSource:
         self._window = table_window
         self._shard_of: dict[str, str] = {}  # iterator -> shard
 
-    def shards(self, stream_arn: str) -> list[Shard]:
+    def shards(self, stream_arn: str, after: str | None = None) -> list[Shard]:
         self._window.before_call()
         sent_ms = self._window_now_ms()
-        shards = self._inner.shards(stream_arn)
-        self._window.listed(shards, sent_ms)
+        shards = self._inner.shards(stream_arn, after)
+        self._window.listed(shards, sent_ms, complete=after is None)
         return shards
 
     def iterator(self, stream_arn: str, shard: str, after: str | None, start: str) -> str:

@@ -5,9 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from python_connector.aws.client import AwsError, JsonClient, resolve_credentials, resolve_region
+from python_connector.aws.client import THROTTLING_CODES, AwsError, JsonClient, resolve_credentials, resolve_region
 from python_connector.config import ConnectorConfig
-from python_connector.streams.source import IteratorExpired, Page, PositionTrimmed, Shard, StreamInfo, lineage_order
+from python_connector.streams.source import (
+    IteratorExpired,
+    Page,
+    PositionTrimmed,
+    Shard,
+    ShardGone,
+    StreamInfo,
+    Throttled,
+    lineage_order,
+)
 
 STREAMS_TARGET = "DynamoDBStreams_20120810"
 # The images the envelope needs: before and after. Others work, with what they give (see README).
@@ -42,10 +51,13 @@ def stream_of(table_description: dict[str, Any]) -> StreamInfo:
     return StreamInfo(name, arn, spec.get("StreamViewType", "NEW_AND_OLD_IMAGES"))
 
 
-def list_shards(streams: JsonClient, arn: str) -> list[Shard]:
-    """Every shard of the stream (DescribeStream, paged), parents before their children."""
+def list_shards(streams: JsonClient, arn: str, after: str | None = None) -> list[Shard]:
+    """Every shard of the stream (DescribeStream, paged; listed after shard ``after`` if given), parents before
+    their children."""
     shards: list[Shard] = []
     request: dict[str, Any] = {"StreamArn": arn}
+    if after is not None:
+        request["ExclusiveStartShardId"] = after
     while True:
         description = streams.call("DescribeStream", request)["StreamDescription"]
         for s in description.get("Shards", []):
@@ -73,8 +85,8 @@ class DynamoDbStreams:
 
     client: JsonClient
 
-    def shards(self, stream_arn: str) -> list[Shard]:
-        return list_shards(self.client, stream_arn)
+    def shards(self, stream_arn: str, after: str | None = None) -> list[Shard]:
+        return list_shards(self.client, stream_arn, after)
 
     def iterator(self, stream_arn: str, shard: str, after: str | None, start: str) -> str:
         request = {"StreamArn": stream_arn, "ShardId": shard}
@@ -82,19 +94,27 @@ class DynamoDbStreams:
             request |= {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
         else:
             request["ShardIteratorType"] = start
-        return str(self._call("GetShardIterator", request)["ShardIterator"])
+        try:
+            return str(self._call("GetShardIterator", request)["ShardIterator"])
+        except AwsError as e:
+            if e.code == "ResourceNotFoundException":  # the stream is checked on each refresh: the shard is gone
+                raise ShardGone(f"shard {shard} is no longer listed ({e})") from e
+            raise
 
     def read(self, iterator: str, limit: int) -> Page:
-        page = self._call("GetRecords", {"ShardIterator": iterator, "Limit": limit})
+        # Throttling is not retried here: the reader backs off on this shard and reads the others meanwhile.
+        page = self._call("GetRecords", {"ShardIterator": iterator, "Limit": limit}, retry_throttling=False)
         return Page(page.get("Records") or [], page.get("NextShardIterator"))
 
-    def _call(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _call(self, operation: str, body: dict[str, Any], retry_throttling: bool = True) -> dict[str, Any]:
         """The call, with the stream errors the reader acts on raised as the ChangeSource's own."""
         try:
-            return self.client.call(operation, body)
+            return self.client.call(operation, body, retry_throttling)
         except AwsError as e:
             if is_expired_iterator(e):
                 raise IteratorExpired(str(e)) from e
             if is_trimmed(e):
                 raise PositionTrimmed(str(e)) from e
+            if e.code in THROTTLING_CODES:
+                raise Throttled(str(e)) from e
             raise

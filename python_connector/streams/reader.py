@@ -17,10 +17,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from python_connector.aws.client import RetryPolicy
 from python_connector.metrics.registry import METRICS
 from python_connector.records import offsets
 from python_connector.records.buffer import Group, RecordBuffer
@@ -30,12 +32,24 @@ from python_connector.records.tables import TableInfo
 from python_connector.streams import positions
 from python_connector.streams.dynamodb import STREAM_RETENTION_MS
 from python_connector.streams.leases import Committed, Lease, LeaseKeeper, LeaseTable
+from python_connector.streams.listing import ShardListing
 from python_connector.streams.positions import SHARD_END, InitialPosition
-from python_connector.streams.source import ChangeSource, IteratorExpired, PositionTrimmed, Shard, StreamInfo
+from python_connector.streams.source import (
+    ChangeSource,
+    IteratorExpired,
+    Page,
+    PositionTrimmed,
+    Shard,
+    StreamInfo,
+    Throttled,
+)
+from python_connector.streams.stalls import STALL_AFTER_S, StallWatch
 
 log = logging.getLogger(__name__)
 
 SHARD_REFRESH_S = 10.0  # how often new shards are looked for
+ENDED_REFRESH_S = 1.0  # and, once a shard read here ended (its children are next), at most this often
+THROTTLE_BACKOFF = RetryPolicy(base_s=0.1, cap_s=5.0)  # per shard: the others are read meanwhile
 IDLE_MIN_S, IDLE_MAX_S = 0.05, 0.5  # back-off between rounds that found no change: low latency, few calls
 GET_RECORDS_MAX = 1000  # the service's cap on GetRecords Limit
 RETENTION_SAFETY_MS = 3600 * 1000  # a heartbeat this close to 24 h old no longer vouches for the trim horizon
@@ -74,6 +88,8 @@ class ShardCursor:
     caught_up_ms: int | None = None  # last read to its end with nothing after `position` (a heartbeat's time)
     heartbeat_at: float = 0.0  # when the position was last stored (a record or a heartbeat), monotonic
     skip_through: str | None = None  # re-read from the trim horizon: changes up to this one were emitted
+    retry_at: float = 0.0  # throttled: not read again before this (monotonic)
+    throttles: int = 0  # throttled reads in a row
 
     @classmethod
     def resuming(cls, lease: Lease, stored: offsets.ShardProgress | None) -> ShardCursor:
@@ -108,6 +124,8 @@ class ReaderSettings:
     heartbeat_s: float = 300.0
     connector_name: str = ""
     clock: Clock = field(default_factory=lambda: Clock())
+    task_id: str = ""
+    stall_after_s: float = STALL_AFTER_S
     documents: DocumentBuilder | None = None  # typed documents (document.content.format=schema), else None
 
 
@@ -154,8 +172,12 @@ class TableStreamReader:
         self._heartbeat_topic = settings.heartbeat_topic
         self._heartbeat_s = settings.heartbeat_s
         self._labels = {"connector": settings.connector_name, "table": table.name}
+        self._task_labels = {**self._labels, "task": settings.task_id}
         self._cursors: dict[str, ShardCursor] = {}
         self._documents = settings.documents
+        self._listing = ShardListing(source, start.stream.arn, self._clock)
+        self._shard_ended = False  # a shard read here ended since the last listing: its children are next
+        self._stalls = StallWatch(self._task_labels, settings.stall_after_s, self._clock)
 
     def run(self) -> None:
         """Reads until the task stops; raises CdcError for anything that stops this table."""
@@ -166,6 +188,7 @@ class TableStreamReader:
                     if self._stopped.wait(0.2):
                         return
             self._keeper.add_table(self._table.name, self._lease_table)
+            self._keeper.check_every_cycle(self._stalls.check)
             METRICS.set("ddbcdc_table_phase", 0, phase="snapshot", **self._labels)
             METRICS.set("ddbcdc_table_phase", 1, phase="cdc", **self._labels)
             if not all(self._buffer.put(g) for g in self._hooks.announcement()):
@@ -173,11 +196,12 @@ class TableStreamReader:
             listed_at = -SHARD_REFRESH_S
             idle = IDLE_MIN_S
             while not self._stopped.is_set():
-                if self._clock() - listed_at >= SHARD_REFRESH_S:
+                since = self._clock() - listed_at
+                if since >= SHARD_REFRESH_S or (self._shard_ended and since >= ENDED_REFRESH_S):
                     self._refresh_shards()
                     listed_at = self._clock()
                 self._follow_leases()
-                emitted = sum(self._read(cursor) for cursor in self._ready())
+                emitted = self._round()
                 if emitted:
                     idle = IDLE_MIN_S
                 else:
@@ -194,7 +218,12 @@ class TableStreamReader:
         now = self._hooks.current_stream_arn()
         if now is not None and now != self._stream.arn:
             raise StreamReplaced(self._table.name, self._stream.arn, now)
-        listed = self._changes.shards(self._stream.arn)
+        started = self._clock()
+        self._shard_ended = False
+        listing = self._listing.refresh()
+        listed = listing.shards
+        METRICS.set("ddbcdc_cdc_discovery_ms", round((self._clock() - started) * 1000), **self._task_labels)
+        METRICS.set("ddbcdc_cdc_shards_listed", len(listed), **self._task_labels)
         known = self._keeper.view(self._table.name)
         for lease in known.values():
             if lease.stream_arn != self._stream.arn:
@@ -202,9 +231,11 @@ class TableStreamReader:
         first_start = not known and not self._stored
         new = [s for s in listed if s.id not in known]
         for shard in new:
+            if self._stopped.is_set():
+                return
             self._lease_table.create(shard, self._first_checkpoint(shard, first_start), self._stream.arn)
         listed_ids = {s.id for s in listed}
-        for lease in known.values():
+        for lease in known.values() if listing.complete else ():
             if lease.checkpoint == SHARD_END and lease.shard not in listed_ids:
                 self._lease_table.delete(lease)  # trimmed away: nothing left to read or to wait for
         if new:
@@ -234,6 +265,25 @@ class TableStreamReader:
         for shard, lease in held.items():
             if shard not in self._cursors:
                 self._cursors[shard] = ShardCursor.resuming(lease, self._stored.get(shard))
+        METRICS.set("ddbcdc_cdc_shards_tracked", sum(not c.finished for c in self._cursors.values()),
+                    **self._task_labels)
+
+    def _round(self) -> int:
+        """One read of each ready shard, and of the children of a shard read to its end here (a lineage behind the
+        stream catches up a generation a read, not a round); returns the changes emitted. A shard handed over
+        meanwhile is let go at once, not after the round (a round over hundreds of shards can take long)."""
+        ready = deque(self._ready())
+        self._stalls.expect(c.shard for c in ready)
+        now, emitted = self._clock(), 0
+        while ready:
+            cursor = ready.popleft()
+            if not self._keeper.reading(self._table.name, cursor.shard):
+                self._follow_leases()
+            elif cursor.retry_at <= now:
+                emitted += self._read(cursor)
+                if cursor.finished:
+                    ready.extend(c for c in self._cursors.values() if c.parent == cursor.shard and not c.finished)
+        return emitted
 
     def _ready(self) -> list[ShardCursor]:
         """Unfinished shards whose parent finished, here or on any task (or is no longer listed)."""
@@ -245,17 +295,30 @@ class TableStreamReader:
         parent = self._cursors.get(cursor.parent)
         return parent.finished if parent is not None else self._keeper.finished(self._table.name, cursor.parent)
 
-    def _read(self, cursor: ShardCursor) -> int:
-        """One GetRecords on the shard; returns the number of changes emitted."""
+    def _fetch(self, cursor: ShardCursor) -> Page | None:
+        """One GetRecords on the shard; None when there is no page this time."""
         try:
             if cursor.iterator is None:
                 cursor.iterator = self._iterator(cursor)
             page = self._changes.read(cursor.iterator, self._limit)
         except IteratorExpired:
             cursor.iterator = None  # the next round asks for a fresh one after the position
-            return 0
+            return None
         except PositionTrimmed as e:
             self._past_retention(cursor, e)
+            return None
+        except Throttled:
+            cursor.retry_at = self._clock() + THROTTLE_BACKOFF.delay(cursor.throttles)
+            cursor.throttles += 1
+            METRICS.add("ddbcdc_cdc_throttled_total", 1, **self._labels)
+            return None
+        cursor.throttles = 0
+        return page
+
+    def _read(self, cursor: ShardCursor) -> int:
+        """One GetRecords on the shard; returns the number of changes emitted."""
+        page = self._fetch(cursor)
+        if page is None:
             return 0
         records, following = page.records, page.next_iterator
         if cursor.not_before_ms is not None:
@@ -284,8 +347,10 @@ class TableStreamReader:
                 self._clock() - cursor.heartbeat_at >= self._heartbeat_s:
             self._heartbeat(cursor)
         cursor.iterator = following
+        self._stalls.advanced(cursor.shard)
         if following is None:
-            cursor.finished = True
+            cursor.finished, self._shard_ended = True, True
+            METRICS.forget(shard=cursor.shard, **self._labels)  # no lag left: a stale gauge would lie
             log.info("Table %s: shard %s read to its end", self._table.name, cursor.shard)
         return len(records)
 
@@ -319,8 +384,9 @@ class TableStreamReader:
                 cursor.position, None, positions.TRIM_HORIZON, None)
             cursor.caught_up_ms = None
             return
+        where = "from its start" if cursor.position is None else f"after sequence number {cursor.position}"
         raise StreamDataLost(
-            f"the changes of shard {cursor.shard} after sequence number {cursor.position} are past "
+            f"the changes of shard {cursor.shard} {where} are past "
             "DynamoDB Streams' 24-hour retention and were never read: they are lost. Take a new snapshot "
             "(reset the connector's offsets with SNAPSHOT_CDC) to get back in step.") from error
 

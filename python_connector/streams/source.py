@@ -39,9 +39,17 @@ class PositionTrimmed(Exception):
     was lost (see the reader's ``_past_retention``)."""
 
 
+class ShardGone(PositionTrimmed):
+    """The shard is no longer listed: it closed longer ago than the retention, and all its records are trimmed."""
+
+
+class Throttled(Exception):
+    """The shard is read more often than the source allows: the caller backs off on this shard alone."""
+
+
 class ChangeSource(Protocol):
-    def shards(self, stream_arn: str) -> list[Shard]:
-        """Every shard of the stream, parents before their children."""
+    def shards(self, stream_arn: str, after: str | None = None) -> list[Shard]:
+        """Every shard of the stream (listed after shard id ``after``, if given), parents before their children."""
         ...
 
     def iterator(self, stream_arn: str, shard: str, after: str | None, start: str) -> str:
@@ -49,7 +57,7 @@ class ChangeSource(Protocol):
         ...
 
     def read(self, iterator: str, limit: int) -> Page:
-        """The next page; raises IteratorExpired or PositionTrimmed."""
+        """The next page; raises IteratorExpired, PositionTrimmed (ShardGone) or Throttled."""
         ...
 
 

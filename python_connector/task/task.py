@@ -56,6 +56,7 @@ class SourceTaskEngine:
         self._linger_s = self.config["poll.linger.ms"] / 1000.0
         self._buffer = RecordBuffer(READ_AHEAD_BATCHES * self._max_batch)
         self.stopped = threading.Event()
+        self._abandoned = threading.Event()  # set once stop() is done: AWS calls still failing give up
         self._in_flight = InFlightBatches()
         self._keeper: leases.LeaseKeeper | None = None
         self._snapshot_unacked: Counter[str] = Counter()
@@ -78,6 +79,7 @@ class SourceTaskEngine:
 
     def start(self) -> None:
         client = self._client_factory(self.config)
+        client.abandon_retries_when(self._abandoned)
         assignment = task_config.assignment_of(self._raw) or []
         tables = {t: describe(client, t) for t in dict.fromkeys(u.table for u in assignment)}
         self._tables, self._infos, self._client = set(tables), tables, client
@@ -213,7 +215,9 @@ class SourceTaskEngine:
         METRICS.set("ddbcdc_snapshot_concurrent", 0, table=table, **self._labels)
 
     def _start_cdc(self, client: JsonClient, tables: Mapping[str, TableInfo]) -> None:
-        source = DynamoDbStreams(streams_client(self.config))
+        streams = streams_client(self.config)
+        streams.abandon_retries_when(self.stopped)  # a stopping reader has nothing left to read
+        source = DynamoDbStreams(streams)
         shards = offsets.read_shards(self._stored_raw)
         plans = task_config.streams_of(self._raw)
         # A new generation starts at the snapshot's start: the stream must still hold it when CDC begins.
@@ -226,7 +230,8 @@ class SourceTaskEngine:
         settings = reader.ReaderSettings(self.config["dynamodb.cdc.max.poll.records"],
                                          self.config["dynamodb.cdc.heartbeat.topic"],
                                          self.config["dynamodb.cdc.heartbeat.interval.ms"] / 1000,
-                                         self._labels["connector"], reader.Clock(ns=self._clock_ns))
+                                         self._labels["connector"], reader.Clock(ns=self._clock_ns),
+                                         task_id=self._labels["task"])
         for table, info in tables.items():
             try:
                 stream = stream_of(info.description)
@@ -362,6 +367,7 @@ class SourceTaskEngine:
             releasing = threading.Thread(target=self._keeper.release_all, daemon=True, name="ddbcdc-release")
             releasing.start()
             releasing.join(RELEASE_WAIT_S)
+        self._abandoned.set()  # what is still retrying (a dead endpoint) ends now, not after 120 s a call
         METRICS.forget(**self._labels)
 
 

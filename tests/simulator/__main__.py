@@ -30,11 +30,15 @@ What it simulates
     the NextShardIterators that follow it) while two others polled it within ``--throttle-window-s`` answers
     LimitExceededException; ``--throttle-fraction`` of GetRecords are throttled at random in any case.
   * Slowness: ``--slow-fraction`` of calls answer after ``--slow-ms``.
+  * History (``--history-s``): the stream starts as if it had run that long already, on a fast-forwarded
+    clock: rotated, closed (still retained) shards and their changes, logged like the others.
   * DescribeTable, ListTables and Scan (Segment/TotalSegments, ExclusiveStartKey, Limit — 1000 items a page by
     default — and Select COUNT) on the table, showing its current items.
   * ``--forward URL``: any other DynamoDB call (other tables: the connector's lease tables) and any Streams
     call for another stream is relayed verbatim to URL (DynamoDB Local), its answer returned unchanged;
     ListTables adds the simulated table to URL's list. Without it, other tables are ResourceNotFoundException.
+  * ``--own-tables``: other tables are kept in memory instead (tables.py): the connector's lease tables at
+    stream scale, where a shared DynamoDB Local is too slow.
   * ``--log FILE``: each change as one JSON line ``{seq, shard, key, event, new, old, ts}``, flushed, in
     sequence order (see changelog.py: read_change_log, final_state).
 
@@ -47,7 +51,7 @@ What it does not simulate
 Control (plain HTTP on the same port)
   ``POST /_control/pause-writes`` and ``/_control/resume-writes`` (once answered, no further change is emitted
   until resumed); ``POST /_control/set`` with a JSON object of knobs (writes_per_s, throttle_fraction,
-  slow_fraction, slow_ms, split_fraction, remove_fraction, throttle); ``GET /_control/stats``: shards listed,
+  slow_fraction, slow_ms, split_fraction, remove_fraction, throttle, rotate_s); ``GET /_control/stats``: shards listed,
   open, closed, trimmed, rotations, splits, changes, items, throttled calls, expired iterators, calls per op.
 """
 
@@ -59,10 +63,12 @@ import os
 import signal
 import sys
 import threading
+import time
 
 from tests.simulator.changelog import ChangeLog
 from tests.simulator.model import Knobs, Simulator
 from tests.simulator.server import Api, Forwarder, SimulatorServer
+from tests.simulator.tables import TableStore
 
 log = logging.getLogger("tests.simulator")
 
@@ -98,14 +104,34 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
     p.add_argument("--log", default=None, help="change log file (JSON lines), appended to")
     p.add_argument("--forward", default=None, help="endpoint other tables' calls are relayed to")
+    p.add_argument("--own-tables", action="store_true",
+                   help="keep other tables in memory (tables.py) rather than forwarding their calls")
     p.add_argument("--parent-pid", type=int, default=0, help="exit when this process ends (default: the parent)")
     p.add_argument("--tick-ms", type=float, default=10.0, help="simulation step (default %(default)s)")
+    p.add_argument("--history-s", type=float, default=0.0,
+                   help="start with this much history already simulated (default %(default)s)")
     return p.parse_args(argv)
 
 
 def knobs_from(args: argparse.Namespace) -> Knobs:
     names = Knobs.__dataclass_fields__
     return Knobs(**{name: getattr(args, name) for name in names})
+
+
+class _Clock:
+    """The wall clock; while the history is made, a clock stepping from the past up to now."""
+
+    def __init__(self, history_s: float):
+        self.at: float | None = time.time() - history_s if history_s > 0 else None
+
+    def __call__(self) -> float:
+        return time.time() if self.at is None else self.at
+
+    def make_history(self, sim: Simulator, step_s: float) -> None:
+        while self.at is not None and self.at < time.time():
+            self.at += step_s
+            sim.tick()
+        self.at = None
 
 
 def _tick_forever(sim: Simulator, stop: threading.Event, period_s: float) -> None:
@@ -139,8 +165,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="simulator %(levelname)s %(message)s")
     args = parse_args(argv)
     changelog = ChangeLog(args.log) if args.log else None
-    sim = Simulator(knobs_from(args), changelog)
-    server = SimulatorServer(args.port, Api(sim, Forwarder(args.forward) if args.forward else None), args.host)
+    clock = _Clock(args.history_s)
+    sim = Simulator(knobs_from(args), changelog, clock)
+    clock.make_history(sim, args.tick_ms / 1000)
+    api = Api(sim, Forwarder(args.forward) if args.forward else None, TableStore() if args.own_tables else None)
+    server = SimulatorServer(args.port, api, args.host)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -14,6 +14,7 @@ import orjson
 import urllib3
 
 from tests.simulator.model import MAX_DESCRIBE_LIMIT, MAX_GETRECORDS_LIMIT, SimError, Simulator
+from tests.simulator.tables import TableStore
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ ERROR_PREFIX = "com.amazonaws.dynamodb.v20120810#"
 CONTENT_TYPE = "application/x-amz-json-1.0"
 SCAN_PAGE = 1000  # items per Scan page when no Limit is given (DynamoDB pages at 1 MB instead)
 SETTABLE = {"writes_per_s": float, "throttle_fraction": float, "slow_fraction": float, "slow_ms": float,
-            "split_fraction": float, "remove_fraction": float, "throttle": bool}
+            "split_fraction": float, "remove_fraction": float, "throttle": bool, "rotate_s": float}
 RELAYED_HEADERS = ("Content-Type", "x-amzn-RequestId", "x-amz-crc32")
 
 Reply = tuple[int, bytes, dict[str, str]]
@@ -72,9 +73,10 @@ class Forwarder:
 class Api:
     """Answers one AWS call or control request; the server calls it from many threads."""
 
-    def __init__(self, sim: Simulator, forwarder: Forwarder | None = None):
+    def __init__(self, sim: Simulator, forwarder: Forwarder | None = None, store: TableStore | None = None):
         self.sim = sim
         self.forwarder = forwarder
+        self.store = store  # other tables kept here rather than forwarded
         self._rng = random.Random()
         self._stream_ops: dict[str, Handler] = {
             "ListStreams": self._list_streams, "DescribeStream": self._describe_stream,
@@ -117,7 +119,8 @@ class Api:
             if op == "ListTables":
                 return self._list_tables
             if request.get("TableName") != self.sim.knobs.table:
-                return None
+                store = self.store
+                return None if store is None else lambda r: _json(store.call(op, r))
             if op not in self._table_ops:
                 raise SimError("ValidationException", f"the simulator does not support {op} on its table")
             return self._table_ops[op]
@@ -175,7 +178,7 @@ class Api:
     # ---- DynamoDB (the simulated table) -------------------------------------------------------------------
 
     def _list_tables(self, request: dict[str, Any]) -> bytes:
-        names = [self.sim.knobs.table]
+        names = [self.sim.knobs.table, *(self.store.names() if self.store else [])]
         answer: dict[str, Any] = {}
         if self.forwarder is not None:
             status, body, _ = self.forwarder.forward(_json(request), {

@@ -57,6 +57,9 @@ class FakeLeaseTable:
     def leases(self) -> dict[str, Lease]:
         return dict(self.items)
 
+    def get(self, shard: str) -> Lease | None:
+        return self.items.get(shard)
+
     def create(self, shard: Shard, checkpoint: str, stream_arn: str) -> None:
         self.items.setdefault(shard.id, Lease(shard.id, None, 0, checkpoint, shard.parent, stream_arn))
 

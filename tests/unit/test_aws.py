@@ -1,5 +1,6 @@
 import dataclasses
 import datetime
+import threading
 
 import pytest
 from botocore import credentials as botocore_credentials
@@ -142,3 +143,29 @@ def test_backoff_is_capped_full_jitter():
     assert policy.delay(3, rand=lambda: 1.0) == 0.4
     assert policy.delay(30, rand=lambda: 1.0) == 5.0
     assert policy.delay(30, rand=lambda: 0.0) == 0.0
+
+
+def test_a_dead_endpoint_is_not_retried_once_the_task_abandons_its_calls():
+    gone = aws.AwsError("UpdateItem", "ConnectionError", "http://ddb unreachable", 0)
+    client = FlakyClient([gone] * 10_000)
+    abandoned = threading.Event()
+    client.abandon_retries_when(abandoned)
+    failures = []
+
+    def update():
+        try:
+            client.call("UpdateItem", {})
+        except aws.AwsError as e:
+            failures.append(e)
+
+    caller = threading.Thread(target=update, daemon=True)
+    caller.start()
+    caller.join(0.5)
+    assert caller.is_alive()  # retrying, in back-off
+    abandoned.set()
+    caller.join(2)
+    assert not caller.is_alive() and failures  # before: on for the policy's 120 s, and again for the next lease
+    left = len(client.errors)
+    with pytest.raises(aws.AwsError, match="ConnectionError"):
+        client.call("UpdateItem", {})
+    assert len(client.errors) == left - 1  # one attempt, no retry

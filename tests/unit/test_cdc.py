@@ -40,7 +40,7 @@ class FakeStream:
         self.fail = fail or {}  # operation -> errors to raise on its next calls
         self.iterator_requests = []
 
-    def call(self, operation, body):
+    def call(self, operation, body, retry_throttling=True):
         errors = self.fail.get(operation)
         if errors:
             raise errors.pop(0)
@@ -249,7 +249,7 @@ def test_committed_positions_reach_the_lease_and_a_shard_ending_on_an_empty_page
     table = FakeLeaseTable()
     stream_pages = stream.call
 
-    def end_on_an_empty_page(operation, body):  # the records, then an empty last page
+    def end_on_an_empty_page(operation, body, retry_throttling=True):  # the records, then an empty last page
         answer = stream_pages(operation, body)
         if operation == "GetRecords" and answer["Records"] and answer["NextShardIterator"] is None:
             answer["NextShardIterator"] = orjson.dumps(["s", 2]).decode()

@@ -1,3 +1,4 @@
+import threading
 from collections import Counter
 
 from python_connector.streams import leases
@@ -41,21 +42,18 @@ def hand_over_when_asked(owner, table):
     owner.cycle()
 
 
-def test_a_lone_task_takes_every_lease_and_a_second_one_is_handed_its_share_one_at_a_time():
-    table, clock = shared_table(), Clock()
+def test_a_lone_task_takes_every_lease_and_a_second_one_is_handed_its_share_at_once():
+    table, clock = shared_table(6), Clock()
     first, second = keeper("first", table, clock), keeper("second", table, clock)
     first.cycle()
-    assert owners(table) == {"first": 4}
-    second.cycle()  # asks for one, and only one at a time
-    second.cycle()
-    assert [lease.next_owner for lease in table.items.values()].count("second") == 1
-    hand_over_when_asked(first, table)
-    assert owners(table) == {"first": 3, "second": 1}
-    second.cycle()  # sees it was handed the lease, asks for another
+    assert owners(table) == {"first": 6}
+    second.cycle()  # asks for what it lacks (before: one lease a cycle, hundreds of cycles after a restart)
+    second.cycle()  # and no more while those are outstanding
+    assert [lease.next_owner for lease in table.items.values()].count("second") == 3
     hand_over_when_asked(first, table)
     second.cycle()
-    assert owners(table) == {"first": 2, "second": 2}
-    assert set(first.held("t")).isdisjoint(second.held("t")) and len(second.held("t")) == 2
+    assert owners(table) == {"first": 3, "second": 3}
+    assert set(first.held("t")).isdisjoint(second.held("t")) and len(second.held("t")) == 3
 
 
 def test_a_lease_is_handed_over_only_once_what_its_owner_read_is_committed():
@@ -97,6 +95,9 @@ def test_renewal_writes_only_committed_positions_and_a_finished_shard_frees_its_
     k = keeper("k", table, clock)
     k.cycle()
     k.committed([Committed("t", "s0", "00042"), Committed("t", "s1", SHARD_END)])
+    k.cycle()  # a shard's end is written at once: children wait on it; other checkpoints with the renewal
+    assert table.items["s0"].checkpoint == leases.TRIM_HORIZON and table.items["s1"].checkpoint == SHARD_END
+    clock.now += leases.RENEW_S
     k.cycle()
     assert table.items["s0"].checkpoint == "00042" and table.items["s0"].owner == "k"
     assert table.items["s1"].checkpoint == SHARD_END and table.items["s1"].owner is None
@@ -144,3 +145,116 @@ def test_positions_become_committed_in_poll_order_whatever_order_batches_are_ack
     batch, committed = batches.acknowledge(ids[0])
     assert batch.records == 1 and [c.checkpoint for c in committed] == ["0", "1", "2"]
     assert batches.acknowledge(ids[0]) == (None, [])
+
+
+class CountingLeaseTable(FakeLeaseTable):
+    """The fake, counting its lease writes."""
+
+    def __init__(self):
+        super().__init__()
+        self.writes = 0
+
+    def advance(self, lease, owner, checkpoint=None):
+        self.writes += 1
+        return super().advance(lease, owner, checkpoint)
+
+
+def test_an_acknowledgement_that_comes_after_the_lease_moved_on_never_moves_its_checkpoint_back():
+    table, clock = shared_table(1), Clock()
+    first, second = keeper("first", table, clock), keeper("second", table, clock)
+    first.cycle()
+    first.emitted("t", "s0", "00010")
+    second.cycle()
+    clock.now += leases.LEASE_DURATION_S + 1  # first stalls: its lease expires and second takes it
+    second.cycle()
+    clock.now += leases.RENEW_S
+    second.committed([Committed("t", "s0", "00020")])
+    second.cycle()
+    assert (table.items["s0"].owner, table.items["s0"].checkpoint) == ("second", "00020")
+    first.cycle()  # sees it lost the lease
+    first.committed([Committed("t", "s0", "00010")])  # Connect acknowledges what first read before
+    second.release_all()
+    first.cycle()  # takes the free lease back
+    clock.now += leases.RENEW_S
+    first.cycle()
+    assert (table.items["s0"].owner, table.items["s0"].checkpoint) == ("first", "00020")
+
+
+def test_a_cycle_writes_only_the_leases_that_are_due():
+    table, clock = CountingLeaseTable(), Clock()
+    for i in range(50):
+        table.create(Shard(f"s{i}", None, False), leases.TRIM_HORIZON, "arn")
+    k = keeper("k", table, clock)
+    k.cycle()
+    taken = table.writes
+    k.committed([Committed("t", "s1", "00001"), Committed("t", "s2", SHARD_END)])
+    k.cycle()  # woken at once (a shard ended): only that lease is written
+    assert (taken, table.writes) == (50, 51) and table.items["s2"].checkpoint == SHARD_END
+    clock.now += leases.RENEW_S
+    k.cycle()  # the renewal: every lease held, with its checkpoint
+    assert table.writes == 51 + 49 and table.items["s1"].checkpoint == "00001"
+
+
+def test_losing_the_race_to_take_a_lease_is_no_upkeep_failure_and_the_cycle_goes_on():
+    table, clock = shared_table(2), Clock()
+    slow, fast = keeper("slow", table, clock), keeper("fast", table, clock)
+    slow._observe("t", table.leases())  # slow saw both leases free ...
+    fast.cycle()  # ... fast took both first
+    slow._balance()  # its takes lose the race (raised AttributeError on None.checkpoint before the fix in _write)
+    assert owners(table) == {"fast": 2} and not slow.held("t")
+
+
+def test_a_released_keeper_takes_no_lease_others_free_as_they_stop_too():
+    table, clock = shared_table(4), Clock()
+    first, second = keeper("first", table, clock), keeper("second", table, clock)
+    first.cycle()
+    second.cycle()
+    hand_over_when_asked(first, table)
+    second.cycle()
+    hand_over_when_asked(first, table)
+    second.cycle()
+    assert owners(table) == {"first": 2, "second": 2}
+    stopped = threading.Event()
+    stopped.set()
+    first.run(stopped)  # both tasks stop (a restart) ...
+    second.release_all()  # ... second frees its leases first ...
+    first.cycle()  # ... and first's upkeep, still in a cycle, must not take them: they would wait out their expiry
+    assert owners(table) == {None: 2, "first": 2}
+    first.release_all()
+    assert owners(table) == {None: 4}
+
+
+def test_a_request_racing_the_owners_renewal_does_not_make_it_drop_the_shard_with_reads_in_flight():
+    table, clock = shared_table(1), Clock()
+    owner = keeper("owner", table, clock)
+    owner.cycle()
+    owner.emitted("t", "s0", "00009")  # read, not yet committed
+    seen = table.items["s0"]
+    table.request(seen, "asker")  # lands between the owner's scan of the lease table and its renewal
+    clock.now += leases.RENEW_S
+    owner._renew(("t", "s0"), seen)
+    assert "s0" in owner.held("t")  # before: taken for lost, dropped, and later handed over at an older checkpoint
+    owner.cycle()  # now sees the request
+    owner.stopped_reading("t", "s0")
+    owner.cycle()
+    assert table.items["s0"].owner == "owner"  # not before what it read is committed
+    owner.committed([Committed("t", "s0", "00009")])
+    owner.cycle()
+    assert (table.items["s0"].owner, table.items["s0"].checkpoint) == ("asker", "00009")
+
+
+def test_a_task_that_just_handed_leases_over_does_not_ask_for_them_back_as_shares_move():
+    table, clock = shared_table(4), Clock()
+    first, second = keeper("first", table, clock), keeper("second", table, clock)
+    first.cycle()
+    second.cycle()
+    hand_over_when_asked(first, table)
+    second.cycle()
+    assert owners(table) == {"first": 2, "second": 2}
+    first.committed([Committed("t", s, SHARD_END) for s in first.held("t")])  # its shards end (a burst)
+    first.cycle()  # now short of its share (1 of the 2 live leases), but it gave leases away a moment ago
+    assert not [lease for lease in table.items.values() if lease.next_owner]  # before: asked them straight back
+    clock.now += leases.LEASE_DURATION_S
+    second.cycle()  # renews: alive
+    first.cycle()
+    assert [lease.next_owner for lease in table.items.values()].count("first") == 1

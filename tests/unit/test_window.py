@@ -87,7 +87,7 @@ class FakeChanges:
     def __init__(self, pages):
         self.pages = list(pages)
 
-    def shards(self, arn):
+    def shards(self, arn, after=None):
         return [Shard("s1", None, False)]
 
     def iterator(self, arn, shard, after, start):

@@ -91,6 +91,11 @@ class LeaseTable:
                 return out
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def get(self, shard: str) -> Lease | None:
+        item = self.client.call("GetItem", {"TableName": self.name, "Key": {"leaseKey": {"S": shard}},
+                                            "ConsistentRead": True}).get("Item")
+        return None if item is None else Lease.from_item(item)
+
     def create(self, shard: Shard, checkpoint: str, stream_arn: str) -> None:
         """A free lease for a shard not yet in the table (a concurrent creator of the same lease wins)."""
         item = {"leaseKey": {"S": shard.id}, "leaseCounter": {"N": "0"}, "checkpoint": {"S": checkpoint},
