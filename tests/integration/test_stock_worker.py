@@ -108,7 +108,7 @@ def test_snapshot_cdc_offsets_and_jmx_metrics_in_a_stock_worker(stack, unique, t
         worker.stop()
 
 
-def test_a_killed_engine_fails_its_task_clearly_a_restart_resumes_and_a_killed_worker_leaves_no_engine(
+def test_a_killed_or_silent_engine_fails_its_task_clearly_a_restart_resumes_and_a_killed_worker_leaves_no_engine(
         stack, unique, tmp_path, stock_install):
     table = f"stockkill_{unique}"
     ddb = stack.dynamodb()
@@ -139,6 +139,16 @@ def test_a_killed_engine_fails_its_task_clearly_a_restart_resumes_and_a_killed_w
         change(ddb, table, 200, 30)
         wait_until(lambda: replays_to_table(stack, table), 180, "every change, across the restart")
         assert task_engine not in worker.engine_pids()
+
+        (silent,) = worker.engine_pids() - {connector_side}
+        os.kill(silent, signal.SIGSTOP)  # alive, but answers nothing
+        failed = wait_until(lambda: (t := task_state(rest, name)).get("state") == "FAILED" and t, 120,
+                            "the silent engine's task to fail")
+        assert f"engine process pid {silent}" in failed["trace"]
+        assert "did not answer a health check within 60 s, so the plugin killed it" in failed["trace"]
+        assert not running(silent)
+        requests.post(f"{worker.url}/connectors/{name}/restart?includeTasks=true", timeout=60).raise_for_status()
+        wait_until(lambda: task_state(rest, name).get("state") == "RUNNING", 60, "the task to run once more")
 
         engines = worker.engine_pids()
         assert len(engines) == 2
