@@ -166,6 +166,10 @@ public final class ProcessTransport implements EngineTransport {
                     + "'") : process.failure(operation, e);
         }
         idle.push(channel);
+        if (closed) { // terminate() may have drained the pool while this call was out
+            idle.remove(channel);
+            closeQuietly(channel);
+        }
         return checked(answer);
     }
 
