@@ -71,6 +71,19 @@ BAD = {
     "tasks.max": ({"tasks.max": "0"}, "Value must be at least 1"),
     "dynamodb.cdc.heartbeat.topic": ({"dynamodb.cdc.heartbeat.topic": "heart beat"}, "a Kafka topic name has"),
     "dynamodb.cdc.heartbeat.interval.ms": ({"dynamodb.cdc.heartbeat.interval.ms": "10"}, "must be in [1000, 3600000]"),
+    "dynamodb.snapshot.strategy": ({"dynamodb.snapshot.strategy": "PARALLEL"}, "must be one of BLOCKING, CONCURRENT"),
+    "signal.kafka.topic": ({"signal.kafka.topic": "bad topic", "signal.kafka.bootstrap.servers": "127.0.0.1:9092"},
+                           "a Kafka topic name has"),
+    "signal.kafka.bootstrap.servers": ({"signal.kafka.topic": "signals"}, "is required with signal.kafka.topic"),
+    "document.content.format": ({"document.content.format": "xml"}, "must be one of json_string, schema"),
+    "document.schema.source": ({"document.schema.source": "guess"}, "must be one of user_provided, auto_infer"),
+    "document.schema.value": ({"document.content.format": "schema", "document.schema.value": '{"type": "string"}'},
+                              "it must be an Avro record schema"),
+    "document.schema.validation": ({"document.schema.validation": "loose"}, "must be one of strict, lenient"),
+    "decimal.handling.mode": ({"decimal.handling.mode": "float"}, "must be one of double, long, string, auto"),
+    "engine.mode": ({"engine.mode": "thread"}, "must be one of auto, in-process, process"),
+    "engine.python": ({"engine.mode": "process", "engine.python": "/nonexistent/python3"},
+                      "could not start in Python '/nonexistent/python3'"),
 }
 
 
