@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 SOCKET_ENV = "DDB_CDC_SOCKET"
 SECRET_ENV = "DDB_CDC_SECRET"
+PARENT_ENV = "DDB_CDC_PARENT_PID"  # the worker's pid, as the plugin saw it when it started this process
 # Polls of several tasks wait for the GIL; a shorter switch interval keeps them responsive (as the launcher does).
 SWITCH_INTERVAL_S = 0.001
 PARENT_CHECK_S = 1.0
@@ -63,11 +64,16 @@ class Server:
         self._control_lock = threading.Lock()
         self.done = threading.Event()
 
-    def serve(self) -> None:
-        """Accepts connections until the plugin goes away; then stops the tasks and returns."""
+    def serve(self, parent: int) -> None:
+        """Accepts connections until the plugin goes away (or ``parent``, the worker's pid, is no longer this
+        process's parent); then stops the tasks and returns."""
         # Watching getppid() rather than prctl(PR_SET_PDEATHSIG): that signal fires when the JVM *thread* that
-        # started us ends, and Connect's task threads come and go while the worker lives.
-        parent = os.getppid()
+        # started us ends, and Connect's task threads come and go while the worker lives. The pid comes from the
+        # plugin, not from getppid() here: a worker killed while this interpreter was still importing the engine
+        # would otherwise leave a re-parented child waiting for a connection that never comes.
+        if os.getppid() != parent:
+            log.warning("The worker process %d went away before the engine started; the engine stops", parent)
+            self.done.set()
         threading.Thread(target=self._accept, daemon=True, name="ddbcdc-accept").start()
         while not self.done.wait(PARENT_CHECK_S):
             if os.getppid() != parent:  # the worker died (kill -9 included): we were re-parented
@@ -141,7 +147,7 @@ def run(engine: Engine) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     try:
-        Server(engine, path, secret, version()).serve()
+        Server(engine, path, secret, version()).serve(int(os.environ.pop(PARENT_ENV, "") or os.getppid()))
     finally:
         with contextlib.suppress(OSError):
             os.unlink(path)  # the plugin's directory outlives a worker killed with -9

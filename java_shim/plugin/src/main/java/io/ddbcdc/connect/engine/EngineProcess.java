@@ -61,6 +61,8 @@ final class EngineProcess {
                 .redirectErrorStream(true);
         builder.environment().put("DDB_CDC_SOCKET", socket.toString());
         builder.environment().put("DDB_CDC_SECRET", secret);
+        // The child watches this pid: a worker killed while the child is still starting must not leave it behind.
+        builder.environment().put("DDB_CDC_PARENT_PID", Long.toString(ProcessHandle.current().pid()));
         builder.environment().put("PYTHONUNBUFFERED", "1");
         Process process;
         try {
