@@ -204,13 +204,19 @@ def test_losing_the_race_to_take_a_lease_is_no_upkeep_failure_and_the_cycle_goes
     assert owners(table) == {"fast": 2} and not slow.held("t")
 
 
-def test_a_released_keeper_takes_no_lease_others_free_as_they_stop_too():
-    table, clock = shared_table(4), Clock()
+def sharing_pair(table, clock):
+    """Two keepers of one table: the first takes every lease, then hands the second one when asked."""
     first, second = keeper("first", table, clock), keeper("second", table, clock)
     first.cycle()
     second.cycle()
     hand_over_when_asked(first, table)
     second.cycle()
+    return first, second
+
+
+def test_a_released_keeper_takes_no_lease_others_free_as_they_stop_too():
+    table, clock = shared_table(4), Clock()
+    first, second = sharing_pair(table, clock)
     hand_over_when_asked(first, table)
     second.cycle()
     assert owners(table) == {"first": 2, "second": 2}
@@ -245,11 +251,7 @@ def test_a_request_racing_the_owners_renewal_does_not_make_it_drop_the_shard_wit
 
 def test_a_task_that_just_handed_leases_over_does_not_ask_for_them_back_as_shares_move():
     table, clock = shared_table(4), Clock()
-    first, second = keeper("first", table, clock), keeper("second", table, clock)
-    first.cycle()
-    second.cycle()
-    hand_over_when_asked(first, table)
-    second.cycle()
+    first, second = sharing_pair(table, clock)
     assert owners(table) == {"first": 2, "second": 2}
     first.committed([Committed("t", s, SHARD_END) for s in first.held("t")])  # its shards end (a burst)
     first.cycle()  # now short of its share (1 of the 2 live leases), but it gave leases away a moment ago
