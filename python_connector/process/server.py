@@ -64,9 +64,10 @@ class Server:
         self._control_lock = threading.Lock()
         self.done = threading.Event()
 
-    def serve(self, parent: int) -> None:
-        """Accepts connections until the plugin goes away (or ``parent``, the worker's pid, is no longer this
-        process's parent); then stops the tasks and returns."""
+    def serve(self, parent: int | None = None) -> None:
+        """Accepts connections until the plugin goes away (or ``parent``, the worker's pid, default this process's
+        parent now, is no longer this process's parent); then stops the tasks and returns."""
+        parent = os.getppid() if parent is None else parent
         # Watching getppid() rather than prctl(PR_SET_PDEATHSIG): that signal fires when the JVM *thread* that
         # started us ends, and Connect's task threads come and go while the worker lives. The pid comes from the
         # plugin, not from getppid() here: a worker killed while this interpreter was still importing the engine
