@@ -168,16 +168,20 @@ def test_auto_infer_with_each_decimal_mode_in_avro_and_json(worker: Stack, uniqu
             assert bytes(documents["a"]["blob"]) == b"\x00\xff"
 
 
-def test_a_new_attribute_in_cdc_registers_a_second_compatible_schema_version(worker: Stack, unique: str) -> None:
+def start_evolving(worker: Stack, table: str, fmt: str, prefix: str) -> tuple[Any, str, str, str]:
+    """A stream-enabled table with one item, captured with inferred documents in ``fmt``: (client, table, connector
+    name, topic)."""
     ddb = worker.dynamodb()
-    table = f"evolve-{unique}"
     create_table(ddb, table, [("pk", "S")], stream_view="NEW_AND_OLD_IMAGES")
     ddb.put_item(TableName=table, Item={"pk": {"S": "a"}, "x": {"S": "1"}})
-    registry = Registry(worker.schema_registry_url)
-    prefix = f"ev{unique}"
-    topic = f"{prefix}.{table}"
-    worker.create_connector(prefix, typed_config(worker, table, "AVRO", prefix, **{
+    worker.create_connector(prefix, typed_config(worker, table, fmt, prefix, **{
         "document.schema.source": "auto_infer", "dynamodb.table.sync.mode": "SNAPSHOT_CDC"}))
+    return ddb, table, prefix, f"{prefix}.{table}"
+
+
+def test_a_new_attribute_in_cdc_registers_a_second_compatible_schema_version(worker: Stack, unique: str) -> None:
+    ddb, table, prefix, topic = start_evolving(worker, f"evolve-{unique}", "AVRO", f"ev{unique}")
+    registry = Registry(worker.schema_registry_url)
     try:
         wait_until(lambda: worker.topic_size(topic) >= 1, 120, "the snapshot record")
         # From here the registry refuses a version that cannot read the previous one's records
@@ -331,15 +335,8 @@ def subject_tree(registry: Registry, subject: str) -> list[str]:
 def test_a_new_attribute_is_accepted_under_a_backward_rule_in_the_other_formats(worker: Stack, unique: str,
                                                                                 fmt: str) -> None:
     """PROTOBUF: field numbers stay (they come from names); JSON_SR: an optional property is added."""
-    ddb = worker.dynamodb()
-    table = f"evolve{fmt.lower()}-{unique}"
-    create_table(ddb, table, [("pk", "S")], stream_view="NEW_AND_OLD_IMAGES")
-    ddb.put_item(TableName=table, Item={"pk": {"S": "a"}, "x": {"S": "1"}})
+    ddb, table, prefix, topic = start_evolving(worker, f"evolve{fmt.lower()}-{unique}", fmt, f"ev{fmt.lower()}{unique}")
     registry = Registry(worker.schema_registry_url)
-    prefix = f"ev{fmt.lower()}{unique}"
-    topic = f"{prefix}.{table}"
-    worker.create_connector(prefix, typed_config(worker, table, fmt, prefix, **{
-        "document.schema.source": "auto_infer", "dynamodb.table.sync.mode": "SNAPSHOT_CDC"}))
     try:
         wait_until(lambda: worker.topic_size(topic) >= 1, 120, "the snapshot record")
         for subject in subject_tree(registry, f"{topic}-value"):  # the Document is a file (subject) of its own
