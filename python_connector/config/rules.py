@@ -143,11 +143,12 @@ def names(values: Values) -> list[tuple[str, str]]:
         out.append(("dynamodb.cdc.checkpointing.table.prefix",
                     f"Invalid value for dynamodb.cdc.checkpointing.table.prefix: '{prefix}'; it starts DynamoDB "
                     "table names, so 1 to 200 characters from a-z, A-Z, 0-9, '_', '-' and '.'."))
-    topic = values["dynamodb.cdc.heartbeat.topic"]
-    if not NAME_PART.match(topic or "") or len(topic) > 249 or topic in (".", ".."):
-        out.append(("dynamodb.cdc.heartbeat.topic",
-                    f"Invalid value for dynamodb.cdc.heartbeat.topic: '{topic}'; a Kafka topic name has 1 to 249 "
-                    "characters from a-z, A-Z, 0-9, '_', '-' and '.'."))
+    for name in ("dynamodb.cdc.heartbeat.topic", "signal.kafka.topic"):
+        topic = values[name]
+        if (topic or name != "signal.kafka.topic") and (
+                not NAME_PART.match(topic or "") or len(topic) > 249 or topic in (".", "..")):
+            out.append((name, f"Invalid value for {name}: '{topic}'; a Kafka topic name has 1 to 249 characters "
+                              "from a-z, A-Z, 0-9, '_', '-' and '.'."))
     region = values["aws.region"]
     if region and not REGION.match(region):
         out.append(("aws.region", f"Invalid value for aws.region: '{region}' is not an AWS region name such as "
