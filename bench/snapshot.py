@@ -16,6 +16,10 @@ For (c) and (r) the worker's CPU per record in the steady state (25% to 85% of t
 by kind of thread (bench/cpu.py), and `RESULT snapshot-cpu ratio=<(r) µs / (c) µs>` ends the run: 1.0 means our
 connector costs a worker core no more than any Connect source writing the same records.
 
+With ``--strategy CONCURRENT`` (or ``BOTH``, beside BLOCKING in the same run) the tables get a stream and (c) runs
+with SNAPSHOT_CDC and that dynamodb.snapshot.strategy, timed until every segment is completed in Connect's offsets
+and the items are in Kafka (no writes during the run). BLOCKING alone is today's SNAPSHOT-mode figure.
+
 Run: `make bench-snapshot` (or `python bench/snapshot.py --items 150000`; add `--document schema` for typed
 documents). Tables and topics are deleted at the end; nothing else to reset.
 """
@@ -178,27 +182,45 @@ class BenchWorker:
                 raise SystemExit(f"the bench worker did not start; see {self.log}")
             time.sleep(0.5)
 
-    def snapshot(self, name: str, tables: list[str], expected: int, suffix: str, **overrides: str) -> Run:
-        """One snapshot, from connector creation until the last record is in <table><suffix>."""
+    def snapshot(self, name: str, tables: list[str], expected: int, suffix: str, strategy: str | None = None,
+                 **overrides: str) -> Run:
+        """One snapshot, from connector creation until the last record is in <table><suffix>; with a strategy, a
+        SNAPSHOT_CDC snapshot timed until its segments are completed too."""
         config = self.stack.connector_config(",".join(tables), **overrides, **{
             "tasks.max": str(len(tables)), "poll.linger.ms": "100", "max.batch.size": "5000",
             "dynamodb.snapshot.max.poll.records": "1000", "dynamodb.snapshot.max.rcu.percentage": "100",
             **routed(suffix)})
-        run = self.time_to_kafka(name, config, [t + suffix for t in tables], expected)
-        print(f"(c) connector end to end, {len(tables)} table(s): {expected:,} items in {run.seconds:.1f}s = "
-              f"{expected / run.seconds:,.0f} items/s; worker RSS now {self.rss_mb():,.0f} MB\n"
-              f"    steady state: {run.cpu.describe()}", flush=True)
+        if strategy is not None:
+            config |= {"dynamodb.table.sync.mode": "SNAPSHOT_CDC", "dynamodb.snapshot.strategy": strategy}
+        segments = SEGMENTS * len(tables) if strategy is not None else 0
+        run = self.time_to_kafka(name, config, [t + suffix for t in tables], expected, segments)
+        print(f"(c) connector end to end{f' ({strategy})' if strategy else ''}, {len(tables)} table(s): "
+              f"{expected:,} items in {run.seconds:.1f}s = {expected / run.seconds:,.0f} items/s; worker RSS now "
+              f"{self.rss_mb():,.0f} MB\n    steady state: {run.cpu.describe()}", flush=True)
         return run
 
-    def time_to_kafka(self, name: str, config: dict[str, str], topics: list[str], expected: int) -> Run:
-        """From creating the connector until `expected` records are readable in `topics`, with the worker's CPU per
-        record in the steady state; then deletes the connector."""
+    def time_to_kafka(self, name: str, config: dict[str, str], topics: list[str], expected: int,
+                      segments: int = 0) -> Run:
+        """From creating the connector until `expected` records are readable in `topics` and `segments` segments are
+        completed in its offsets (change events may be in the topics too), with the worker's CPU per record in the
+        steady state; then deletes the connector."""
         start, whole = time.perf_counter(), CpuWindow(self.process.pid)
         self.create(name, config)
         try:
-            return self._wait_for(name, topics, expected, start, whole)
+            run = self._wait_for(name, topics, expected, start, whole)
+            deadline = start + 600 + expected / SLOWEST_RATE
+            while self.completed(name) < segments:
+                if time.perf_counter() > deadline:
+                    raise SystemExit(f"connector {name}: its segments were not all completed in time; see {self.log}")
+                self.raise_if_failed(name)
+                time.sleep(0.5)
+            return Run(time.perf_counter() - start, run.cpu)
         finally:
             self.delete(name)
+
+    def completed(self, name: str) -> int:
+        offsets = requests.get(f"{self.url}/connectors/{name}/offsets", timeout=30).json().get("offsets", [])
+        return sum(str(o["offset"].get("segmentCompleted")) == "true" for o in offsets)
 
     def _wait_for(self, name: str, topics: list[str], expected: int, start: float, whole: CpuWindow) -> Run:
         deadline = start + 600 + expected / SLOWEST_RATE
@@ -268,7 +290,12 @@ def main() -> None:
     parser.add_argument("--document", choices=("json_string", "schema"), default="json_string",
                         help="document.content.format; schema: typed documents with document.schema.source=auto_infer "
                              "(decimal.handling.mode=double), which infers each page's schema and converts its items")
+    parser.add_argument("--strategy", choices=("BLOCKING", "CONCURRENT", "BOTH"), default="BLOCKING",
+                        help="dynamodb.snapshot.strategy: BLOCKING, today's SNAPSHOT-mode figure; CONCURRENT or BOTH "
+                             "(beside BLOCKING in the same run) with SNAPSHOT_CDC on tables with a stream")
     args = parser.parse_args()
+    strategies: list[str | None] = {"BLOCKING": [None], "CONCURRENT": ["CONCURRENT"],
+                                    "BOTH": ["BLOCKING", "CONCURRENT"]}[args.strategy]
     stack = running_stack()
     converters = {} if args.format == "WORKER" else output_converters(args.format, stack.schema_registry_url)
     converters.update(document_settings(args.document))
@@ -277,7 +304,8 @@ def main() -> None:
     tables = [f"bench_{run}_{i}" for i in range(3)]
     started = time.perf_counter()
     for t in tables:
-        create_table(ddb, t, [("pk", "S"), ("sk", "N")])
+        create_table(ddb, t, [("pk", "S"), ("sk", "N")],
+                     stream_view=None if strategies == [None] else "NEW_AND_OLD_IMAGES")
     threads = [threading.Thread(target=load, args=(ddb, t, args.items, item)) for t in tables]
     for th in threads:
         th.start()
@@ -296,7 +324,9 @@ def main() -> None:
                 # The first run also warms the JVM up (its JIT compiles for a good part of a short run).
                 worker.snapshot("warm-up", tables[:1], args.items, "-one", **converters)
                 rss_one = worker.rss_mb()
-                ours = worker.snapshot("three", tables, 3 * args.items, "-three", **converters)
+                runs = {s: worker.snapshot(f"three-{(s or 'x').lower()}", tables, 3 * args.items,
+                                           f"-three-{(s or 'x').lower()}", s, **converters) for s in strategies}
+                ours = next(iter(runs.values()))
                 rss_three = worker.rss_mb()
                 floor = reference_run(worker, Path(tmp), tables[0], 3 * args.items, converters)
             finally:
@@ -304,11 +334,16 @@ def main() -> None:
     finally:
         for t in tables:
             ddb.delete_table(TableName=t)
-        delete_topics(stack.bootstrap, [tables[0] + "-one", *(t + "-three" for t in tables), tables[0] + "-ref"])
+        delete_topics(stack.bootstrap, [tables[0] + "-one", tables[0] + "-ref", *(
+            f"{t}-three-{(s or 'x').lower()}" for t in tables for s in strategies)])
     rate = 3 * args.items / ours.seconds
+    rates = {s: 3 * args.items / r.seconds for s, r in runs.items()}
     print(f"worker RSS: {rss_one:,.0f} MB after {args.items:,} items, {rss_three:,.0f} MB after "
           f"{4 * args.items:,} items (heap fixed at 1 GB)")
     print(f"(c)/(a) = {rate / boto_rate:.2f}")
+    if len(rates) == 2:
+        print(f"RESULT concurrent ratio={rates['CONCURRENT'] / rates['BLOCKING']:.3f} CONCURRENT items/s over "
+              "BLOCKING items/s (goal >= 0.8)")
     print(f"RESULT snapshot ratio={rate / lean_rate:.3f} connector items/s over lean-reader items/s "
           f"((c)/(a)={rate / boto_rate:.2f})")
     print(f"RESULT snapshot-cpu ratio={floor.cpu.total_us / ours.cpu.total_us:.3f} reference-source µs/record over "

@@ -47,12 +47,15 @@ class TableView:
     lags: list[float] = field(default_factory=list)
     retention_left: list[float] = field(default_factory=list)
     leases: float = 0.0
+    concurrent: bool = False  # a snapshot runs while the changes stream: both shown
+    held_pages: float = 0.0
     stalled: float = 0.0
 
 
 # Metric -> the TableView field that sums it over tasks, or lists it per shard.
 SUMMED = {"ddbcdc_snapshot_items_read_total": "read", "ddbcdc_snapshot_items_estimated": "estimated",
-          "ddbcdc_leases_owned": "leases", "ddbcdc_cdc_stalled_shards": "stalled"}
+          "ddbcdc_leases_owned": "leases", "ddbcdc_snapshot_held_pages": "held_pages",
+          "ddbcdc_cdc_stalled_shards": "stalled"}
 LISTED = {"ddbcdc_cdc_lag_ms": "lags", "ddbcdc_cdc_retention_left_ms": "retention_left"}
 
 
@@ -78,6 +81,8 @@ def table_views(connector: str, offsets: Sequence[dict[str, Any]],
             getattr(view, LISTED[name]).append(value)
         elif name == "ddbcdc_table_phase" and value == 1:
             view.phase = labels["phase"]
+        elif name == "ddbcdc_snapshot_concurrent":
+            view.concurrent = view.concurrent or value == 1
     return dict(views)
 
 
@@ -104,6 +109,9 @@ def _cdc_lag(view: TableView) -> str:
 
 
 def describe(table: str, view: TableView, rate: float | None) -> str:
+    if view.concurrent:  # a concurrent snapshot: its progress and the CDC lag at once
+        return (f"  {table:<28} snapshot+cdc  {_snapshot_progress(view, rate)}  held pages {view.held_pages:.0f}\n"
+                f"  {'':<28} {'':<13} {_cdc_lag(view)}")
     if view.phase == "snapshot":
         return f"  {table:<28} snapshot  {_snapshot_progress(view, rate)}"
     if view.phase == "cdc":

@@ -25,7 +25,7 @@ CONNECT_PROPERTIES = frozenset({"connector.class", "key.converter", "value.conve
                                 "offsets.storage.topic", "connector.plugin.version"})
 CONNECT_PREFIXES = ("key.converter.", "value.converter.", "header.converter.", "transforms.", "predicates.",
                     "errors.", "topic.creation.", "producer.override.", "consumer.override.",
-                    "admin.override.", "ddbcdc.")
+                    "admin.override.", "ddbcdc.", "signal.consumer.")
 
 __all__ = ["BY_NAME", "PROPERTIES", "ConfigError", "ConnectorConfig", "Problems", "Property", "definitions",
            "parse", "parse_tag_filters", "unknown_property_warnings", "validate"]

@@ -21,6 +21,7 @@ DYNAMODB_GROUP = "DynamoDB Details"
 SNAPSHOT_GROUP = "Snapshot Details"
 CDC_GROUP = "CDC Details"
 ENGINE_GROUP = "Engine process (self-managed)"
+SIGNAL_GROUP = "Signals"
 
 SYNC_MODES = ("SNAPSHOT", "CDC", "SNAPSHOT_CDC")
 DISCOVERY_MODES = ("INCLUDELIST", "TAG")
@@ -31,6 +32,7 @@ DOCUMENT_SOURCES = ("user_provided", "auto_infer")
 DOCUMENT_VALIDATIONS = ("strict", "lenient")
 DECIMAL_MODES = ("double", "long", "string", "auto")
 ENGINE_MODES = ("auto", "in-process", "process")
+SNAPSHOT_STRATEGIES = ("BLOCKING", "CONCURRENT")
 
 # Connect itself owns and validates these; they are in the table for documentation only.
 CONNECT_OWNED = frozenset({"name", "tasks.max"})
@@ -198,6 +200,13 @@ PROPERTIES: tuple[Property, ...] = (
        minimum=1),
     _p("dynamodb.snapshot.max.rcu.percentage", "INT", 50, "MEDIUM", SNAPSHOT_GROUP, "Snapshot RCU percentage",
        "Percentage of the table's read capacity the snapshot may consume, in [1, 100].", minimum=1, maximum=100),
+    _p("dynamodb.snapshot.strategy", "STRING", "BLOCKING", "MEDIUM", SNAPSHOT_GROUP, "Snapshot strategy",
+       "(Self-managed only.) With SNAPSHOT_CDC, how a table's snapshot and its change events are ordered. BLOCKING: "
+       "a table's change events start once all its snapshot records are in Kafka (the scan must end within the "
+       "stream's 24-hour retention). CONCURRENT: the table's stream is read from the snapshot's start while its "
+       "segments are scanned (with ConsistentRead), each page held until the stream has been read past it and "
+       "stripped of the keys that changed around its read, so changes reach Kafka at once and a scan may outlast "
+       "the retention.", valid_values=SNAPSHOT_STRATEGIES),
     _p("dynamodb.cdc.initial.stream.position", "STRING", "TRIM_HORIZON", "MEDIUM", CDC_GROUP,
        "Initial stream position",
        "Where a shard without a checkpoint starts: TRIM_HORIZON (oldest record), LATEST (new records only) or "
@@ -231,6 +240,15 @@ PROPERTIES: tuple[Property, ...] = (
        "(Self-managed only.) The Python interpreter (3.11+, path or command) that runs the engine in process mode; "
        "it must have this plugin's ddb-cdc-connect wheel installed at the plugin's version. Unset: the worker's "
        "DDB_CDC_PYTHON environment variable, else python3 on the PATH."),
+    _p("signal.kafka.topic", "STRING", None, "LOW", SIGNAL_GROUP, "Signal topic",
+       "(Self-managed only.) A Kafka topic of Debezium-format signals for this connector (key: the connector's "
+       "name; value: {\"id\", \"type\": \"execute-snapshot\" | \"stop-snapshot\", \"data\": "
+       "{\"data-collections\": [tables], \"type\": \"incremental\"}}). An execute-snapshot re-reads the named "
+       "tables while their changes stream (snapshotCount one higher); a stop-snapshot stops it. One partition. "
+       "With it set, each table's stream is read by one task. Settings for the signal consumer (security, say) "
+       "go in signal.consumer.* properties."),
+    _p("signal.kafka.bootstrap.servers", "STRING", None, "LOW", SIGNAL_GROUP, "Signal topic's Kafka",
+       "(Self-managed only.) The bootstrap servers of the Kafka cluster holding signal.kafka.topic."),
     # Connect validates tasks.max itself ([1, ...]); it is here for the documentation.
     _p("tasks.max", "INT", 1, "HIGH", CONNECT_GROUP, "Tasks",
        "Maximum number of tasks for the connector, in [1, ...]."),

@@ -201,6 +201,16 @@ def document_schema(values: Values) -> list[tuple[str, str]]:
     return []
 
 
+def signals(values: Values) -> list[tuple[str, str]]:
+    if values["signal.kafka.topic"] and not values["signal.kafka.bootstrap.servers"]:
+        return [("signal.kafka.bootstrap.servers", "signal.kafka.bootstrap.servers is required with "
+                                                   "signal.kafka.topic: the Kafka cluster the signals are read from.")]
+    if values["signal.kafka.topic"] and values["dynamodb.table.sync.mode"] == "SNAPSHOT":
+        return [("signal.kafka.topic", "signal.kafka.topic needs a stream to read with the ad-hoc snapshots: use "
+                                       "dynamodb.table.sync.mode=SNAPSHOT_CDC or CDC.")]
+    return []
+
+
 RULES: tuple[Rule, ...] = (
     name_length,
     includelist,
@@ -211,4 +221,5 @@ RULES: tuple[Rule, ...] = (
     names,
     aws_credentials,
     document_schema,
+    signals,
 )

@@ -47,17 +47,36 @@ def snapshot_done(table: str, snapshot: TableSnapshot, segments: int,
                for s in range(segments))
 
 
+def in_snapshot(config: cfg.ConnectorConfig, table: str, snapshot: TableSnapshot,
+                stored: Mapping[tuple[str, int], offsets.SegmentProgress],
+                signals: Mapping[str, offsets.SignalDecision]) -> bool:
+    """Whether the table's snapshot is still to scan: SNAPSHOT_CDC's until done, or one a signal started (any
+    mode with a stream), unless a signal stopped it."""
+    decided = signals.get(table)
+    if decided is not None and decided.snapshot.count == snapshot.count:
+        if decided.action == offsets.STOP_SNAPSHOT:
+            return False
+    elif config.sync_mode != "SNAPSHOT_CDC":
+        return False
+    return not snapshot_done(table, snapshot, config["dynamodb.snapshot.total.segments"], stored)
+
+
 def plan_tasks(config: cfg.ConnectorConfig, tables: Sequence[str], snapshots: Mapping[str, TableSnapshot],
-               stored: Mapping[tuple[str, int], offsets.SegmentProgress], max_tasks: int) -> list[list[Unit]]:
+               stored: Mapping[tuple[str, int], offsets.SegmentProgress], max_tasks: int,
+               signals: Mapping[str, offsets.SignalDecision] | None = None) -> list[list[Unit]]:
     """Scan segments go round-robin over the tasks. Every task gets the streams (leases share their shards
-    out), except that with SNAPSHOT_CDC a table still in its snapshot keeps segments and stream on one task."""
+    out), except that a table in a snapshot keeps segments and stream on one task. With signals
+    (``signal.kafka.topic``) every table's stream is on one task, so the task that receives a signal for an
+    ad-hoc snapshot of it sees all its changes."""
     segments = config["dynamodb.snapshot.total.segments"]
     if config.sync_mode == "SNAPSHOT":
         return split([Unit(t, s) for t in tables for s in range(segments)], max_tasks)
-    if config.sync_mode == "CDC":
-        return [[Unit.stream(t) for t in tables] for _ in range(max_tasks)]
-    streaming = [t for t in tables if snapshot_done(t, snapshots[t], segments, stored)]
-    parts = split_by_table([u for t in tables if t not in streaming
+    scanning = [t for t in tables if in_snapshot(config, t, snapshots[t], stored, signals or {})]
+    if config["signal.kafka.topic"]:
+        return split_by_table([u for t in tables for u in [*(Unit(t, s) for s in range(segments) if t in scanning),
+                                                            Unit.stream(t)]], max_tasks)
+    streaming = [t for t in tables if t not in scanning]
+    parts = split_by_table([u for t in scanning
                             for u in [*(Unit(t, s) for s in range(segments)), Unit.stream(t)]], max_tasks)
     count = max_tasks if streaming else len(parts)
     return [(parts[i] if i < len(parts) else []) + [Unit.stream(t) for t in streaming] for i in range(count)]
@@ -72,13 +91,14 @@ def task_configs(raw: Mapping[str, str], max_tasks: int, stored: Sequence[Mappin
     if not tables:
         return []  # no table matches yet: no task until one does
     segments = offsets.read_segments(stored)
+    signals = offsets.read_signals(stored, config["signal.kafka.topic"]) if config["signal.kafka.topic"] else {}
     now = now_ms()
     registry = (registry_of or registry_for)(config, raw.get("name", ""))
     snapshots = decide_table_snapshots(tables, segments, now,
-                                       None if registry is None else lambda t: registry.decide(t, now))
+                                       None if registry is None else lambda t: registry.decide(t, now), signals)
     streams = generations.decide(config, raw.get("name", ""), tables, stored, snapshots, now) \
         if config.sync_mode != "SNAPSHOT" else {}
     return [task_config(raw, part, snapshots, streams, index)
-            for index, part in enumerate(plan_tasks(config, tables, snapshots, segments, max_tasks))]
+            for index, part in enumerate(plan_tasks(config, tables, snapshots, segments, max_tasks, signals))]
 
 

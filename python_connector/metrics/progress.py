@@ -22,22 +22,27 @@ class SnapshotProgress:
         self._read = dict.fromkeys(estimates, 0)
         self._clock = clock
         self._interval_s = interval_s
-        self._started = clock()
-        self._last_report = self._started
+        self._started = dict.fromkeys(estimates, clock())
+        self._last_report = clock()
         self._lock = threading.Lock()
         self._warnings = warnings
+
+    def track(self, table: str, estimate: int) -> None:
+        """A snapshot of the table starts now (an ad-hoc one, by a signal): counted afresh."""
+        with self._lock:
+            self._estimates[table], self._read[table], self._started[table] = estimate, 0, self._clock()
 
     def add(self, table: str, items: int) -> None:
         with self._lock:
             self._read[table] += items
 
     def lines(self) -> list[str]:
-        elapsed = max(self._clock() - self._started, 1e-9)
+        now = self._clock()
         with self._lock:
             read = dict(self._read)
         out = []
         for table, count in read.items():
-            rate = count / elapsed
+            rate = count / max(now - self._started[table], 1e-9)
             estimate = self._estimates[table]
             if estimate > count and rate > 0:
                 tail = f" of ~{estimate:,} ({100 * count / estimate:.0f}%), ETA {(estimate - count) / rate:,.0f}s"

@@ -18,6 +18,10 @@ DESCRIPTIONS: Mapping[str, tuple[str, str]] = {
     "ddbcdc_table_phase": ("gauge", "1 for the phase a table is in: snapshot or cdc (label phase)"),
     "ddbcdc_snapshot_items_read_total": ("counter", "Items the snapshot read, per task and table"),
     "ddbcdc_snapshot_items_estimated": ("gauge", "Items the task's segments hold by DescribeTable's ItemCount"),
+    "ddbcdc_snapshot_concurrent": ("gauge", "1 while a table's snapshot runs concurrently with its change data "
+                                            "capture (CONCURRENT, or a signal's)"),
+    "ddbcdc_snapshot_held_pages": ("gauge", "Scanned pages a concurrent snapshot holds until the stream is read "
+                                            "past them"),
     "ddbcdc_records_total": ("counter", "Records handed to Connect, per table and kind (snapshot, cdc)"),
     "ddbcdc_cdc_lag_ms": ("gauge", "Now minus ApproximateCreationDateTime of the last change read; 0 when caught "
                                    "up"),

@@ -162,3 +162,44 @@ def read_segments(stored: Iterable[Mapping[str, Any]]) -> dict[tuple[str, int], 
             completed=str(offset.get(COMPLETED_FIELD)) == "true",
         )
     return out
+
+
+# Signals (``signal.kafka.topic``): per table, the next signal to read and the last snapshot a signal decided, in
+# one offset so that a signal's effect and its position are stored together (carried by a heartbeat-topic record)::
+#
+#     partition {"signalTopic": "dbz-signals", "tableName": "orders"}
+#     offset    {"signalOffset": 42, "signalId": "d139b9b7", "action": "execute-snapshot",
+#                "snapshotCount": "2", "snapshotStartTime": 1719830776087}
+SIGNAL_TOPIC_FIELD = "signalTopic"
+SIGNAL_OFFSET_FIELD = "signalOffset"
+EXECUTE_SNAPSHOT, STOP_SNAPSHOT = "execute-snapshot", "stop-snapshot"
+
+
+def signal_partition(topic: str, table: str) -> dict[str, str]:
+    return {SIGNAL_TOPIC_FIELD: topic, "tableName": table}
+
+
+@dataclass(frozen=True)
+class SignalDecision:
+    """What the last signal acted on for a table decided: the snapshot it started or stopped."""
+
+    next_offset: int  # the next signal to read from the signal topic
+    signal_id: str
+    action: str  # EXECUTE_SNAPSHOT or STOP_SNAPSHOT
+    snapshot: TableSnapshot
+
+    def offset(self) -> dict[str, Any]:
+        return {SIGNAL_OFFSET_FIELD: self.next_offset, "signalId": self.signal_id, "action": self.action,
+                "snapshotCount": str(self.snapshot.count), "snapshotStartTime": self.snapshot.start_ms}
+
+
+def read_signals(stored: Iterable[Mapping[str, Any]], topic: str) -> dict[str, SignalDecision]:
+    """The signal decisions stored for ``topic``, by table."""
+    out = {}
+    for entry in stored:
+        partition, offset = entry["partition"], entry["offset"]
+        if set(partition) == {SIGNAL_TOPIC_FIELD, "tableName"} and partition[SIGNAL_TOPIC_FIELD] == topic and offset:
+            out[partition["tableName"]] = SignalDecision(
+                int(offset[SIGNAL_OFFSET_FIELD]), str(offset.get("signalId")), str(offset.get("action")),
+                TableSnapshot(int(offset["snapshotStartTime"]), int(offset["snapshotCount"])))
+    return out

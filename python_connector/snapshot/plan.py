@@ -27,15 +27,20 @@ class SegmentPlan:
 
 
 def decide_table_snapshots(tables: Sequence[str], stored: Mapping[tuple[str, int], offsets.SegmentProgress],
-                           now_ms: int, new: Callable[[str], TableSnapshot] | None = None) -> dict[str, TableSnapshot]:
-    """Per table: the stored snapshot (earliest start of its segments), or ``new(table)`` (default: the
-    first snapshot, starting now)."""
+                           now_ms: int, new: Callable[[str], TableSnapshot] | None = None,
+                           signals: Mapping[str, offsets.SignalDecision] | None = None) -> dict[str, TableSnapshot]:
+    """Per table: the latest of the stored snapshot (its highest count, from the earliest start of its segments)
+    and the one a signal decided, or ``new(table)`` (default: the first snapshot, starting now)."""
     out = {}
     for table in tables:
         seen = [p for (t, _), p in stored.items() if t == table]
+        decided = (signals or {}).get(table)
         if seen:
-            out[table] = TableSnapshot(min(p.start_ms for p in seen), max(p.count for p in seen))
-        else:
+            count = max(p.count for p in seen)
+            out[table] = TableSnapshot(min(p.start_ms for p in seen if p.count == count), count)
+        if decided is not None and (table not in out or decided.snapshot.count > out[table].count):
+            out[table] = decided.snapshot
+        if table not in out:
             out[table] = new(table) if new is not None else TableSnapshot(now_ms, 1)
     return out
 
@@ -50,6 +55,8 @@ def plan(tables: Mapping[str, TableInfo], assignment: Sequence[tuple[str, int | 
             continue  # a stream, not a scan segment
         snap = snapshots[table]
         progress = stored.get((table, segment))
+        if progress is not None and progress.count != snap.count:
+            progress = None  # an earlier snapshot's: this one starts the segment afresh
         start_key = orjson.loads(progress.exclusive_start_key) if progress and progress.exclusive_start_key else None
         source = SnapshotSource(tables[table], segment, total_segments, snap.count, snap.start_ms)
         plans.append(SegmentPlan(source, start_key, skip=bool(progress and progress.completed)))

@@ -21,10 +21,10 @@ from python_connector.records import envelope, offsets, wire
 from python_connector.records.buffer import Group, RecordBuffer
 from python_connector.records.document_builder import DocumentBuilder, DocumentFailed, DocumentSettings
 from python_connector.records.tables import TableInfo
-from python_connector.snapshot import pacing, plan, scan, strategy
+from python_connector.snapshot import concurrent, pacing, plan, scan, strategy
 from python_connector.streams import generations, leases, reader
 from python_connector.streams.dynamodb import DynamoDbStreams, StreamNotUsable, stream_of, streams_client
-from python_connector.task import task_config
+from python_connector.task import signals, task_config
 from python_connector.task.inflight import InFlight, InFlightBatches
 from python_connector.task.task_config import Unit
 
@@ -67,68 +67,162 @@ class SourceTaskEngine:
         self._failed_tables: dict[str, Exception] = {}
         self._progress: SnapshotProgress | None = None
         self._documents: dict[str, DocumentBuilder] = {}  # per table, with document.content.format=schema
+        self._windows: dict[str, concurrent.TableWindow] = {}  # per table whose snapshot may run concurrently here
+        self._concurrent = self.config["dynamodb.snapshot.strategy"] == "CONCURRENT"
+        self._concurrent_tables: set[str] = set()  # whose snapshot pages go through their window
+        self._signal_topic: str | None = self.config["signal.kafka.topic"]
+        self._decisions = offsets.read_signals(stored, self._signal_topic) if self._signal_topic else {}
+        self._running: dict[str, offsets.TableSnapshot] = {}  # the snapshot each table is in here
+        self._snapshot_stops: dict[str, threading.Event] = {}  # set to stop a table's scan (or the task's)
+        self._infos: dict[str, TableInfo] = {}
+        self._client: JsonClient | None = None
 
     def start(self) -> None:
         client = self._client_factory(self.config)
         client.abandon_retries_when(self._abandoned)
         assignment = task_config.assignment_of(self._raw) or []
         tables = {t: describe(client, t) for t in dict.fromkeys(u.table for u in assignment)}
-        self._tables = set(tables)
+        self._tables, self._infos, self._client = set(tables), tables, client
         settings = DocumentSettings.of(self.config.values, self._raw)
         if settings is not None:
             self._documents = {t: DocumentBuilder(info, settings, self._labels) for t, info in tables.items()}
         segments = [u for u in assignment if not u.is_stream]
-        if segments:
-            self._start_snapshot(client, tables, segments)
         streamed = [u.table for u in assignment if u.is_stream]
+        self._windows = self._concurrent_windows(tables, segments, streamed)
+        if segments:
+            self._start_snapshot(client, tables, segments, task_config.snapshots_of(self._raw))
         if streamed:
             self._start_cdc(client, {t: tables[t] for t in streamed})
+        if streamed and self._signal_topic:
+            self._start_signals(self._signal_topic, streamed)
 
-    def _start_snapshot(self, client: JsonClient, tables: Mapping[str, TableInfo],
-                        segments: Sequence[Unit]) -> None:
+    def _start_snapshot(self, client: JsonClient, tables: Mapping[str, TableInfo], segments: Sequence[Unit],
+                        snapshots: Mapping[str, offsets.TableSnapshot]) -> None:
         total = self.config["dynamodb.snapshot.total.segments"]
         plans = [replace(p, documents=self._documents.get(p.source.table.name))
-                 for p in plan.plan(tables, segments, total, task_config.snapshots_of(self._raw), self._stored)]
+                 for p in plan.plan(tables, segments, total, snapshots, self._stored)]
         mine = Counter(u.table for u in segments)
         budgets = {t: pacing.ReadBudget(pacing.task_budget(tables[t].read_capacity,
                                                            self.config["dynamodb.snapshot.max.rcu.percentage"],
                                                            n, total))
                    for t, n in mine.items()}
-        self._progress = SnapshotProgress(self.name, {t: tables[t].item_count * n // total for t, n in mine.items()},
-                                          warnings=self._retention_warnings)
+        if self._progress is None:
+            self._progress = SnapshotProgress(self.name, {}, warnings=self._retention_warnings)
+        for t, n in mine.items():
+            self._progress.track(t, tables[t].item_count * n // total)
         for t, n in mine.items():
             METRICS.set("ddbcdc_table_phase", 1, connector=self._labels["connector"], table=t, phase="snapshot")
+            METRICS.set("ddbcdc_snapshot_items_read_total", 0, table=t, **self._labels)  # this snapshot's count
+            METRICS.set("ddbcdc_snapshot_concurrent", float(t in self._concurrent_tables), table=t, **self._labels)
             METRICS.set("ddbcdc_snapshot_items_estimated", tables[t].item_count * n // total, table=t, **self._labels)
         for t, budget in budgets.items():
+            if self.config.sync_mode == "SNAPSHOT_CDC" and t not in self._concurrent_tables:
+                warning = strategy.duration_warning(t, tables[t].item_count * mine[t] // total,
+                                                    tables[t].units_per_item, budget.units_per_s)
+                if warning:
+                    log.warning("%s: %s", self.name, warning)
             log.info("%s: snapshot of %s, segments %s of %d (%d already completed), at most %.1f read units/s",
                      self.name, t, sorted(u.segment or 0 for u in segments if u.table == t), total,
                      sum(p.skip for p in plans if p.source.table.name == t), budget.units_per_s)
-        self._segments_left.update(mine)
+        with self._lock:
+            self._segments_left.update(mine)
+            self._running.update({t: snapshots[t] for t in mine})
+            self._snapshot_stops.update({t: threading.Event() for t in mine})
         for segment in plans:
             table = segment.source.table.name
             self._spawn(f"ddbcdc-scan-{table}-{segment.source.segment}", table,
                         functools.partial(self._scan, client, segment, budgets[table]))
 
     def _scan(self, client: JsonClient, segment: plan.SegmentPlan, budget: pacing.ReadBudget) -> None:
-        outcome = scan.scan_segment(client, segment, self._buffer, self.config["dynamodb.snapshot.max.poll.records"],
-                                        budget, self.stopped, self._page_scanned, self._clock_ns)
+        table = segment.source.table.name
+        out = self._windows[table] if table in self._concurrent_tables else self._buffer
+        outcome = scan.scan_segment(client, segment, out, self.config["dynamodb.snapshot.max.poll.records"],
+                                    budget, self._snapshot_stops[table], self._page_scanned, self._clock_ns)
         if outcome is not scan.Outcome.ABORTED:
             with self._lock:
-                self._segments_left[segment.source.table.name] -= 1
+                self._segments_left[table] -= 1
+                ended = self._segments_left[table] <= 0 and self._running.pop(table, None) is not None
+            if ended:
+                METRICS.set("ddbcdc_snapshot_concurrent", 0, table=table, **self._labels)
+
+    def _concurrent_windows(self, tables: Mapping[str, TableInfo], segments: Sequence[Unit],
+                            streamed: Sequence[str]) -> dict[str, concurrent.TableWindow]:
+        """A window per table whose segments and stream this task holds (the planning keeps them on one task
+        while the table is in a snapshot) and whose snapshot is concurrent: CONCURRENT's, or one a signal
+        started. With signals, every table streamed here has one, for the snapshots signals may start."""
+        scanned = {u.table for u in segments}
+        snapshots = task_config.snapshots_of(self._raw)
+        self._concurrent_tables = {
+            t for t in scanned if t in streamed and (
+                (self._concurrent and self.config.sync_mode == "SNAPSHOT_CDC")
+                or ((d := self._decisions.get(t)) is not None and d.snapshot.count == snapshots[t].count
+                    and d.action == offsets.EXECUTE_SNAPSHOT))}
+        streams = task_config.streams_of(self._raw)
+        params = concurrent.params_for(self.config["dynamodb.service.endpoint"])
+        out = {}
+        for table in self._concurrent_tables | (set(streamed) if self._signal_topic else set()):
+            initial = streams[table].initial
+            out[table] = concurrent.TableWindow(
+                tables[table], self._buffer, params, initial.at_ms if initial.at_ms is not None else 0,
+                self.config["dynamodb.cdc.heartbeat.topic"], self.stopped, self._clock_ns)
+            out[table].documents = self._documents.get(table)
+        return out
 
     def _snapshot_in_kafka(self, table: str) -> bool:
         """Every segment of the table scanned, and every record of it acknowledged by Connect."""
         with self._lock:
-            return self._segments_left[table] == 0 and self._snapshot_unacked[table] <= 0
+            return self._segments_left[table] <= 0 and self._snapshot_unacked[table] <= 0
+
+    def _start_signals(self, topic: str, streamed: Sequence[str]) -> None:
+        """Signals for the tables streamed here (the planning puts each table's stream on one task)."""
+        # The last snapshot's count: SNAPSHOT_CDC's (taken or being taken), else the stored or decided ones.
+        taken = task_config.snapshots_of(self._raw) if self.config.sync_mode == "SNAPSHOT_CDC" else {}
+        counts = {t: max([0, *(p.count for (u, _), p in self._stored.items() if u == t),
+                          *([d.snapshot.count] if (d := self._decisions.get(t)) else []),
+                          *([taken[t].count] if t in taken else [])]) for t in streamed}
+        scope = signals.SignalScope(topic, self.config["dynamodb.cdc.heartbeat.topic"], streamed,
+                                    task_config.snapshots_of(self._raw),
+                                    self._raw.get(task_config.TASK_INDEX_KEY) == "0")
+        processor = signals.SignalProcessor(scope, self._decisions, counts, self, self._buffer.put, self._clock_ns)
+        channel = signals.SignalChannel(
+            signals.consumer_settings(self._raw, self.config["signal.kafka.bootstrap.servers"],
+                                      self._labels["connector"]),
+            topic, self._labels["connector"], processor.start_offset(), processor.handle, processor.bad)
+        self._spawn("ddbcdc-signals", "", lambda: channel.run(self.stopped))
+
+    # signals.SnapshotActions: what a signal asks of this task.
+    def running_snapshot(self, table: str) -> offsets.TableSnapshot | None:
+        with self._lock:
+            return self._running.get(table)
+
+    def start_snapshot(self, table: str, snapshot: offsets.TableSnapshot) -> None:
+        """An ad-hoc snapshot, scanned while the table's changes stream (its window orders them)."""
+        assert self._client is not None
+        self._concurrent_tables.add(table)
+        total = self.config["dynamodb.snapshot.total.segments"]
+        self._start_snapshot(self._client, {table: self._infos[table]}, [Unit(table, s) for s in range(total)],
+                             {table: snapshot})
+
+    def stop_snapshot(self, table: str) -> None:
+        with self._lock:
+            stop = self._snapshot_stops.get(table)
+            self._segments_left[table] = 0
+            running = self._running.pop(table, None)
+        if stop is not None:
+            stop.set()
+        if running is not None and table in self._windows:
+            self._windows[table].discard(running.count)
+        METRICS.set("ddbcdc_snapshot_concurrent", 0, table=table, **self._labels)
 
     def _start_cdc(self, client: JsonClient, tables: Mapping[str, TableInfo]) -> None:
         streams = streams_client(self.config)
         streams.abandon_retries_when(self.stopped)  # a stopping reader has nothing left to read
         source = DynamoDbStreams(streams)
         shards = offsets.read_shards(self._stored_raw)
-        order: strategy.SnapshotStrategy = (strategy.Blocking(self._snapshot_in_kafka)
-                                            if self.config.sync_mode == "SNAPSHOT_CDC" else strategy.Unordered())
         plans = task_config.streams_of(self._raw)
+        # A new generation starts at the snapshot's start: the stream must still hold it when CDC begins.
+        starts = {t: p.initial.at_ms for t, p in plans.items() if p.new and p.initial.at_ms is not None}
+        blocking = strategy.Blocking(self._snapshot_in_kafka, starts, lambda: self._clock_ns() // 1_000_000)
         # A new generation's TypeA/TypeC are stored once: by the task with the table's snapshot, else task 0.
         snapshotting = {u.table for u in task_config.assignment_of(self._raw) or [] if not u.is_stream}
         self._keeper = keeper = leases.LeaseKeeper(f"{self.name}-{uuid.uuid4().hex[:8]}", labels=self._labels)
@@ -150,9 +244,14 @@ class SourceTaskEngine:
             log.info("%s: change data capture of %s from stream %s (%s), lease table %s, %s", self.name, table,
                      stream.arn, stream.view_type, stream_plan.lease_table, _generation_note(stream_plan))
             announces = stream_plan.new and (table in snapshotting or self._raw.get(task_config.TASK_INDEX_KEY) == "0")
+            order: strategy.SnapshotStrategy = (
+                blocking if self.config.sync_mode == "SNAPSHOT_CDC" and table not in self._concurrent_tables
+                else concurrent.Concurrent() if table in self._concurrent_tables else strategy.Unordered())
             hooks = _TableHooks(self, client, table, stream_plan if announces else None, order)
+            table_window = self._windows.get(table)
+            table_source = source if table_window is None else table_window.watch(source)
             table_reader = reader.TableStreamReader(
-                source, info, reader.StreamStart(stream, stream_plan.initial, stored), self._buffer, keeper,
+                table_source, info, reader.StreamStart(stream, stream_plan.initial, stored), self._buffer, keeper,
                 self.lease_table(client, stream_plan.lease_table), hooks,
                 replace(settings, documents=self._documents.get(table)))
             self._spawn(f"ddbcdc-stream-{table}", table, table_reader.run)
@@ -186,6 +285,8 @@ class SourceTaskEngine:
 
     def _page_scanned(self, table: str, items: int) -> None:
         METRICS.add("ddbcdc_snapshot_items_read_total", items, table=table, **self._labels)
+        if table in self._concurrent_tables:
+            METRICS.set("ddbcdc_snapshot_held_pages", self._windows[table].held_pages(), table=table, **self._labels)
         with self._lock:
             self._snapshot_unacked[table] += items
         if self._progress is not None:
@@ -252,6 +353,10 @@ class SourceTaskEngine:
 
     def stop(self) -> None:
         self.stopped.set()
+        with self._lock:
+            stops = list(self._snapshot_stops.values())
+        for stop in stops:
+            stop.set()
         self._buffer.close()
         deadline = time.monotonic() + STOP_WAIT_S  # for all readers together: one may be waiting on a dead endpoint
         for thread in self._threads:

@@ -1,0 +1,83 @@
+"""CONCURRENT snapshots: the table's change events flow while it is scanned, and the topic still replays, key by
+key, to the table, with no ``r`` record over a newer change; also across a kill -9 of the worker mid-snapshot."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from tests.integration.conftest import wait_until
+from tests.integration.replay import Changes, check_replay, own_worker
+from tests.integration.tables import create_table, load, scan_all
+from tests.integration.workers import stored_offsets
+
+pytestmark = pytest.mark.local_stack  # runs a worker of its own (this checkout's engine)
+
+ITEMS = 2000
+PAD = "p" * 1000  # ~1 KB items
+READ_CAPACITY = 100  # at 50%: ~50 units/s; DynamoDB Local charges a consistent read a unit per item: ~40 s
+
+
+def completed_segments(rest, name):
+    return sum(o["offset"].get("segmentCompleted") == "true" for o in rest.offsets(name))
+
+
+def run_concurrent_snapshot(stack, tmp_path, unique, kill_after_records=None):
+    table = f"conc_{unique}"
+    ddb = stack.dynamodb()
+    create_table(ddb, table, [("id", "N")], read_capacity=READ_CAPACITY, stream_view="NEW_AND_OLD_IMAGES")
+    load(ddb, table, ITEMS, lambda i: {"id": {"N": str(i)}, "v": {"N": "0"}, "pad": {"S": PAD}})
+    initial = {item["id"]["N"]: item for item in scan_all(ddb, table)}
+    rest, start = own_worker(stack, tmp_path, unique)
+    name = f"conc-{unique}"
+    changes = Changes(ddb, table, 7, ITEMS)
+    worker = start(1)
+    try:
+        rest.create_connector(name, stack.connector_config(table, **{
+            "dynamodb.table.sync.mode": "SNAPSHOT_CDC", "dynamodb.snapshot.strategy": "CONCURRENT",
+            "dynamodb.snapshot.max.rcu.percentage": "50", "dynamodb.snapshot.max.poll.records": "100",
+            "max.batch.size": "200", "poll.linger.ms": "100"}))
+        changes.start()
+        if kill_after_records is not None:
+            wait_until(lambda: stack.topic_size(table) >= kill_after_records, 120, "the snapshot to be under way")
+            worker.send_signal(signal.SIGKILL)
+            worker.wait(30)
+            done = {p["segment"] for p, o in stored_offsets(stack.bootstrap, f"conc-{unique}-offsets", name)
+                    if "segment" in p and o.get("segmentCompleted") == "true"}
+            assert len(done) < 5, "the snapshot completed before the kill: nothing was tested"
+            worker = start(2)
+        wait_until(lambda: completed_segments(rest, name) == 5, 150, "the concurrent snapshot to complete")
+        changes.halt.set()
+        changes.join(10)
+        ddb.put_item(TableName=table, Item={"id": {"N": "999999"}, "v": {"N": "0"}})
+        wait_until(lambda: any(r.key["payload"]["id"] == "999999" for r in stack.read_topic(table)), 120,
+                   "the last change to arrive")
+        records = stack.read_topic(table)
+    finally:
+        changes.halt.set()
+        rest.delete_connector(name)
+        worker.kill()
+        worker.wait(30)
+    final = {item["id"]["N"]: item for item in scan_all(ddb, table)}
+    ops = check_replay(records, initial, final)
+    last_snapshot = max(i for i, (op, _) in enumerate(ops) if op == "r")
+    first_change = min(i for i, (op, _) in enumerate(ops) if op in ("c", "u", "d"))
+    snapshot_keys = {k for op, k in ops if op == "r"}
+    print(f"{len(records)} records, {len(snapshot_keys)} keys snapshotted, {changes.count} changes made, "
+          f"first change at {first_change}, last r at {last_snapshot}")
+    assert first_change < last_snapshot, "no change event reached Kafka before the snapshot's end"
+    changed = {op_key for op, op_key in ops if op in ("c", "u", "d")}
+    assert all(k in snapshot_keys or k in changed for k in initial), "a key is in neither the snapshot nor a change"
+    return records
+
+
+def test_changes_flow_during_a_concurrent_snapshot_and_the_topic_replays_to_the_table(stack, unique, tmp_path):
+    run_concurrent_snapshot(stack, tmp_path, unique)
+
+
+def test_a_worker_killed_mid_concurrent_snapshot_resumes_scan_and_stream(stack, unique, tmp_path):
+    records = run_concurrent_snapshot(stack, tmp_path, unique, kill_after_records=800)
+    starts = {r.value["payload"]["source"]["snapshotStartTime"] for r in records
+              if r.value is not None and r.value["payload"]["op"] == "r"}
+    assert len(starts) == 1, "the restart began a new snapshot instead of resuming"
