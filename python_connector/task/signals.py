@@ -228,10 +228,10 @@ class SignalProcessor:
             return False
         self._decisions[table] = decision
         if signal.type == STOP_SNAPSHOT:
-            log.info("Signal %s: %s", signal.id, f"stopping the snapshot of {table}" if running else
-                     f"no snapshot of {table} is running; nothing to stop")
-            if running:
-                self._actions.stop_snapshot(table)
+            # Scanned to its end, a snapshot may still hold pages for the stream: those are dropped too.
+            log.info("Signal %s: stopping snapshot %d of %s%s", signal.id, snapshot.count, table,
+                     "" if running else " (scanned to its end; pages it still holds are dropped)")
+            self._actions.stop_snapshot(table)
         elif running:
             log.info("Signal %s: %s is already in snapshot %d; nothing more to do", signal.id, table, running.count)
         else:

@@ -72,7 +72,8 @@ class SourceTaskEngine:
         self._concurrent_tables: set[str] = set()  # whose snapshot pages go through their window
         self._signal_topic: str | None = self.config["signal.kafka.topic"]
         self._decisions = offsets.read_signals(stored, self._signal_topic) if self._signal_topic else {}
-        self._running: dict[str, offsets.TableSnapshot] = {}  # the snapshot each table is in here
+        self._running: dict[str, offsets.TableSnapshot] = {}  # the snapshot each table is being scanned in here
+        self._last_counts: dict[str, int] = {}  # the count of the last snapshot of each table scanned here
         self._snapshot_stops: dict[str, threading.Event] = {}  # set to stop a table's scan (or the task's)
         self._infos: dict[str, TableInfo] = {}
         self._client: JsonClient | None = None
@@ -127,6 +128,7 @@ class SourceTaskEngine:
         with self._lock:
             self._segments_left.update(mine)
             self._running.update({t: snapshots[t] for t in mine})
+            self._last_counts.update({t: snapshots[t].count for t in mine})
             self._snapshot_stops.update({t: threading.Event() for t in mine})
         for segment in plans:
             table = segment.source.table.name
@@ -207,11 +209,12 @@ class SourceTaskEngine:
         with self._lock:
             stop = self._snapshot_stops.get(table)
             self._segments_left[table] = 0
-            running = self._running.pop(table, None)
+            self._running.pop(table, None)
+            count = self._last_counts.get(table)
         if stop is not None:
             stop.set()
-        if running is not None and table in self._windows:
-            self._windows[table].discard(running.count)
+        if count is not None and table in self._windows:
+            self._windows[table].discard(count)  # its held pages too, even once scanned to its end
         METRICS.set("ddbcdc_snapshot_concurrent", 0, table=table, **self._labels)
 
     def _start_cdc(self, client: JsonClient, tables: Mapping[str, TableInfo]) -> None:

@@ -69,7 +69,7 @@ def test_signals_take_ad_hoc_snapshots_once(stack, unique, tmp_path):
         rest.create_connector(name, stack.connector_config(table, **{
             "dynamodb.table.sync.mode": "SNAPSHOT_CDC", "signal.kafka.topic": topic,
             "signal.kafka.bootstrap.servers": stack.bootstrap, "signal.consumer.client.id": f"sig-{unique}",
-            "dynamodb.snapshot.max.rcu.percentage": "50", "dynamodb.snapshot.max.poll.records": "100",
+            "dynamodb.snapshot.max.rcu.percentage": "50", "dynamodb.snapshot.max.poll.records": "25",
             "max.batch.size": "200", "poll.linger.ms": "100"}))
         wait_until(lambda: segments_done(rest, name, 1) == 5, 120, "the first snapshot to complete")
         # Malformed and unknown-table signals are skipped, never fatal.

@@ -68,7 +68,7 @@ class Actions:
 
     def stop_snapshot(self, table):
         self.stopped.append(table)
-        self.running.pop(table)
+        self.running.pop(table, None)
 
 
 def processor(actions, decisions=None, owned=("orders",), reports=True):
@@ -158,3 +158,11 @@ def test_planning_follows_signal_decisions():
     stopped = {"aaa": SignalDecision(6, "t", "stop-snapshot", TableSnapshot(900, 2))}
     assert plan_tasks(config, ["aaa", "bbb"], snapshots, done, 2, stopped) == [[Unit.stream("aaa")],
                                                                                 [Unit.stream("bbb")]]
+
+
+def test_stop_snapshot_after_the_scan_ended_still_drops_what_it_holds():
+    actions = Actions()
+    proc, buffer = processor(actions)
+    proc.handle(parse(b"c", value(id="s3", type="stop-snapshot", data={"data-collections": ["orders"]}), "c", 0))
+    assert actions.stopped == ["orders"]  # the task drops the pages the last snapshot still holds
+    assert decisions_in(buffer)["orders"].snapshot.count == 1  # the last snapshot, stopped
