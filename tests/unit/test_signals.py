@@ -166,3 +166,16 @@ def test_stop_snapshot_after_the_scan_ended_still_drops_what_it_holds():
     proc.handle(parse(b"c", value(id="s3", type="stop-snapshot", data={"data-collections": ["orders"]}), "c", 0))
     assert actions.stopped == ["orders"]  # the task drops the pages the last snapshot still holds
     assert decisions_in(buffer)["orders"].snapshot.count == 1  # the last snapshot, stopped
+
+
+def test_signal_settings_are_validated():
+    from python_connector import config as cfg
+
+    base = {"name": "c", "dynamodb.table.includelist": "aaa", "signal.kafka.topic": "sig"}
+    assert "signal.kafka.bootstrap.servers" in cfg.validate(base)
+    assert "signal.kafka.topic" in cfg.validate({**base, "signal.kafka.bootstrap.servers": "k:9092",
+                                                 "dynamodb.table.sync.mode": "SNAPSHOT"})
+    assert cfg.validate({**base, "signal.kafka.bootstrap.servers": "k:9092"}) == {}
+    assert cfg.unknown_property_warnings({**base, "signal.consumer.sasl.password": "x"}) == []
+    assert "dynamodb.snapshot.strategy" in cfg.validate({**base, "signal.kafka.bootstrap.servers": "k:9092",
+                                                         "dynamodb.snapshot.strategy": "FAST"})
