@@ -31,15 +31,20 @@ def unit_partitions(unit: Unit) -> list[dict[str, str]]:
 
 
 def offset_partitions(raw: Mapping[str, str]) -> list[dict[str, str]]:
-    """The partitions whose stored offsets a connector (its snapshot segments) or a task (its units, and the
-    current shards of its streams) needs."""
+    """The partitions whose stored offsets a connector (its snapshot segments, its signal decisions) or a task (its
+    units, the current shards of its streams, their tables' signal decisions) needs."""
     config = cfg.parse(raw)
     units = assignment_of(raw)
+    signal_topic = config["signal.kafka.topic"]
     if units is None:
-        return [p for u in units_of(raw, config) for p in unit_partitions(u)]
+        units = units_of(raw, config)
+        out = [p for u in units for p in unit_partitions(u)]
+        return out + [offsets.signal_partition(signal_topic, t) for t in dict.fromkeys(u.table for u in units)
+                      if signal_topic]
     out = [offsets.snapshot_partition(u.table, u.segment) for u in units if u.segment is not None]
     stream_tables = [u.table for u in units if u.is_stream]
     out += [p for t in stream_tables for p in (offsets.cdc_started_partition(t), offsets.stream_partition(t))]
+    out += [offsets.signal_partition(signal_topic, t) for t in stream_tables if signal_topic]
     if stream_tables:
         dynamodb, streams = dynamodb_client(config), streams_client(config)
         for table in stream_tables:

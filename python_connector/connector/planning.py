@@ -10,7 +10,7 @@ from python_connector import config as cfg
 from python_connector.connector.discovery import tables_of
 from python_connector.records import offsets
 from python_connector.records.offsets import TableSnapshot
-from python_connector.snapshot.plan import decide_table_snapshots
+from python_connector.snapshot.plan import decide_table_snapshots, stopped_by_signal
 from python_connector.snapshot.registry import SnapshotRegistry
 from python_connector.snapshot.registry import for_connector as registry_for
 from python_connector.streams import generations
@@ -52,11 +52,10 @@ def in_snapshot(config: cfg.ConnectorConfig, table: str, snapshot: TableSnapshot
                 signals: Mapping[str, offsets.SignalDecision]) -> bool:
     """Whether the table's snapshot is still to scan: SNAPSHOT_CDC's until done, or one a signal started (any
     mode with a stream), unless a signal stopped it."""
+    if stopped_by_signal(table, snapshot, signals):
+        return False
     decided = signals.get(table)
-    if decided is not None and decided.snapshot.count == snapshot.count:
-        if decided.action == offsets.STOP_SNAPSHOT:
-            return False
-    elif config.sync_mode != "SNAPSHOT_CDC":
+    if (decided is None or decided.snapshot.count != snapshot.count) and config.sync_mode != "SNAPSHOT_CDC":
         return False
     return not snapshot_done(table, snapshot, config["dynamodb.snapshot.total.segments"], stored)
 

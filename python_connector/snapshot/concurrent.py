@@ -43,10 +43,15 @@ log = logging.getLogger(__name__)
 MAX_HELD_PAGES = 16  # per table: scanners wait beyond this
 PRUNE_EVERY_S = 5.0  # how often change times too old to matter are forgotten
 # Empty pages in a row that show a shard read to its current end: Streams may answer one empty page in a sparse
-# stretch of older records, so a single one is trusted only right after a record this recent (a busy shard
-# seldom answers two empty pages in a row).
+# stretch of older records, so a single one is trusted only right after a record this recent.
 EMPTY_PAGES_AT_END = 2
 LIVE_MS = 5 * 60 * 1000
+# A page short of both GetRecords limits (the record count asked for, 1 MB) right after a live record is the
+# shard's current end too: a shard that changes all the time never answers an empty page, and its records'
+# creation times alone (rounded down, to the minute on DynamoDB Local) would hold pages for up to a minute.
+# The byte bound leaves room for the largest record (old and new images of a 400 KB item).
+PAGE_MAX_BYTES = 1024 * 1024
+RECORD_MAX_BYTES = 2 * 400 * 1024
 
 
 class Concurrent(Unordered):
@@ -172,9 +177,10 @@ class TableWindow:
             listed = {s.id: s.parent for s in shards}
             self._stream.parents = listed if complete else {**self._stream.parents, **listed}
 
-    def read(self, shard: str, page: Page, received_ms: int) -> None:
-        """A page the reader is about to put: its keys count at once (leaving a key out early is safe), its
-        progress once the reader calls again."""
+    def read(self, shard: str, page: Page, limit: int, sent_ms: int, received_ms: int) -> None:
+        """A page the reader is about to put (asked for ``limit`` records at ``sent_ms``): its keys count at once
+        (leaving a key out early is safe), its progress once the reader calls again. A shard read to its current
+        end is read up to when the call was sent: a write completed later may be missing from the answer."""
         upto: int | None = None
         with self._cond:
             for record in page.records:
@@ -188,8 +194,9 @@ class TableWindow:
             if upto is not None:
                 latest[shard] = max(upto, latest.get(shard, upto))
             live = latest.get(shard, 0) >= received_ms - LIVE_MS  # past any sparse stretch of older records
-            if page.next_iterator is not None and (empties[shard] >= EMPTY_PAGES_AT_END or (live and not page.records)):
-                upto = received_ms  # read to its current end
+            at_end = empties[shard] >= EMPTY_PAGES_AT_END or (live and _short(page, limit))
+            if page.next_iterator is not None and at_end:
+                upto = sent_ms  # read to its current end
             self._stream.pending = (shard, upto, page.next_iterator is None)
 
     def release(self) -> None:
@@ -250,6 +257,14 @@ class TableWindow:
         self._changes = {k: t for k, t in self._changes.items() if t >= horizon}
 
 
+def _short(page: Page, limit: int) -> bool:
+    """The page ended short of both GetRecords limits: nothing more was readable when it was read."""
+    if len(page.records) >= limit:
+        return False
+    size = sum(int(r["dynamodb"].get("SizeBytes", 0)) for r in page.records)
+    return size + RECORD_MAX_BYTES <= PAGE_MAX_BYTES
+
+
 class _WatchedSource:
     """The ChangeSource the table's reader reads through: every call first lets the window catch up."""
 
@@ -274,9 +289,10 @@ class _WatchedSource:
     def read(self, iterator: str, limit: int) -> Page:
         self._window.before_call()
         shard = self._shard_of.pop(iterator, None)
+        sent_ms = self._window_now_ms()
         page = self._inner.read(iterator, limit)
         if shard is not None:
-            self._window.read(shard, page, self._window_now_ms())
+            self._window.read(shard, page, limit, sent_ms, self._window_now_ms())
             if page.next_iterator is not None:
                 self._shard_of[page.next_iterator] = shard
         return page

@@ -45,6 +45,20 @@ def decide_table_snapshots(tables: Sequence[str], stored: Mapping[tuple[str, int
     return out
 
 
+def latest_snapshots(planned: Mapping[str, TableSnapshot], stored: Mapping[tuple[str, int], offsets.SegmentProgress],
+                     signals: Mapping[str, offsets.SignalDecision]) -> dict[str, TableSnapshot]:
+    """Per table: the task configuration's snapshot, or a later one its stored offsets show. A signal's snapshot
+    starts without a new task configuration, and Connect restarts a task with the one it last stored."""
+    seen = decide_table_snapshots(list(planned), stored, 0, planned.__getitem__, signals)
+    return {t: seen[t] if seen[t].count > planned[t].count else planned[t] for t in planned}
+
+
+def stopped_by_signal(table: str, snapshot: TableSnapshot, signals: Mapping[str, offsets.SignalDecision]) -> bool:
+    decided = signals.get(table)
+    return decided is not None and decided.snapshot.count == snapshot.count and \
+        decided.action == offsets.STOP_SNAPSHOT
+
+
 def plan(tables: Mapping[str, TableInfo], assignment: Sequence[tuple[str, int | None]], total_segments: int,
          snapshots: Mapping[str, TableSnapshot], stored: Mapping[tuple[str, int], offsets.SegmentProgress]
          ) -> list[SegmentPlan]:

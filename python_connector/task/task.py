@@ -72,6 +72,7 @@ class SourceTaskEngine:
         self._concurrent_tables: set[str] = set()  # whose snapshot pages go through their window
         self._signal_topic: str | None = self.config["signal.kafka.topic"]
         self._decisions = offsets.read_signals(stored, self._signal_topic) if self._signal_topic else {}
+        self._snapshots = plan.latest_snapshots(task_config.snapshots_of(raw), self._stored, self._decisions)
         self._running: dict[str, offsets.TableSnapshot] = {}  # the snapshot each table is being scanned in here
         self._last_counts: dict[str, int] = {}  # the count of the last snapshot of each table scanned here
         self._snapshot_stops: dict[str, threading.Event] = {}  # set to stop a table's scan (or the task's)
@@ -87,11 +88,12 @@ class SourceTaskEngine:
         settings = DocumentSettings.of(self.config.values, self._raw)
         if settings is not None:
             self._documents = {t: DocumentBuilder(info, settings, self._labels) for t, info in tables.items()}
-        segments = [u for u in assignment if not u.is_stream]
+        segments = [u for u in assignment if not u.is_stream
+                    and not plan.stopped_by_signal(u.table, self._snapshots[u.table], self._decisions)]
         streamed = [u.table for u in assignment if u.is_stream]
         self._windows = self._concurrent_windows(tables, segments, streamed)
         if segments:
-            self._start_snapshot(client, tables, segments, task_config.snapshots_of(self._raw))
+            self._start_snapshot(client, tables, segments, self._snapshots)
         if streamed:
             self._start_cdc(client, {t: tables[t] for t in streamed})
         if streamed and self._signal_topic:
@@ -153,7 +155,7 @@ class SourceTaskEngine:
         while the table is in a snapshot) and whose snapshot is concurrent: CONCURRENT's, or one a signal
         started. With signals, every table streamed here has one, for the snapshots signals may start."""
         scanned = {u.table for u in segments}
-        snapshots = task_config.snapshots_of(self._raw)
+        snapshots = self._snapshots
         self._concurrent_tables = {
             t for t in scanned if t in streamed and (
                 (self._concurrent and self.config.sync_mode == "SNAPSHOT_CDC")
@@ -178,12 +180,12 @@ class SourceTaskEngine:
     def _start_signals(self, topic: str, streamed: Sequence[str]) -> None:
         """Signals for the tables streamed here (the planning puts each table's stream on one task)."""
         # The last snapshot's count: SNAPSHOT_CDC's (taken or being taken), else the stored or decided ones.
-        taken = task_config.snapshots_of(self._raw) if self.config.sync_mode == "SNAPSHOT_CDC" else {}
+        taken = self._snapshots if self.config.sync_mode == "SNAPSHOT_CDC" else {}
         counts = {t: max([0, *(p.count for (u, _), p in self._stored.items() if u == t),
                           *([d.snapshot.count] if (d := self._decisions.get(t)) else []),
                           *([taken[t].count] if t in taken else [])]) for t in streamed}
         scope = signals.SignalScope(topic, self.config["dynamodb.cdc.heartbeat.topic"], streamed,
-                                    task_config.snapshots_of(self._raw),
+                                    self._snapshots,
                                     self._raw.get(task_config.TASK_INDEX_KEY) == "0")
         processor = signals.SignalProcessor(scope, self._decisions, counts, self, self._buffer.put, self._clock_ns)
         channel = signals.SignalChannel(
@@ -283,7 +285,7 @@ class SourceTaskEngine:
         now_ms = self._clock_ns() // 1_000_000
         with self._lock:
             unfinished = [t for t, left in self._segments_left.items() if left > 0]
-        snapshots = task_config.snapshots_of(self._raw)
+        snapshots = self._snapshots
         return [w for t in unfinished if (w := strategy.retention_warning(t, snapshots[t].start_ms, now_ms))]
 
     def _page_scanned(self, table: str, items: int) -> None:

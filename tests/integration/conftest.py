@@ -116,6 +116,8 @@ class Stack:
                     if m.error() and m.error().code() == KafkaError._PARTITION_EOF:
                         if m.offset() >= high:
                             return out
+                    elif m.error() and (m.error().retriable() or m.error().code() == KafkaError.UNKNOWN_TOPIC_OR_PART):
+                        continue  # a topic just created by a producer: its metadata is still on its way
                     elif m.error():
                         raise RuntimeError(m.error())
                     else:

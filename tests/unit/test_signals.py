@@ -179,3 +179,37 @@ def test_signal_settings_are_validated():
     assert cfg.unknown_property_warnings({**base, "signal.consumer.sasl.password": "x"}) == []
     assert "dynamodb.snapshot.strategy" in cfg.validate({**base, "signal.kafka.bootstrap.servers": "k:9092",
                                                          "dynamodb.snapshot.strategy": "FAST"})
+
+
+def test_signal_decisions_are_among_the_offsets_the_connector_and_its_tasks_read(monkeypatch):
+    from python_connector.aws.tables import TableNotFound
+    from python_connector.connector import offsets_admin
+    from python_connector.records import offsets
+    from python_connector.records.offsets import TableSnapshot as Snapshot
+    from python_connector.task.task_config import Unit, task_config
+
+    def not_found(*_):
+        raise TableNotFound("aaa", "http://nowhere")
+
+    monkeypatch.setattr(offsets_admin, "describe", not_found)  # a task's shard listing is not what this tests
+    raw = {"name": "c", "dynamodb.table.includelist": "aaa", "dynamodb.table.sync.mode": "SNAPSHOT_CDC",
+           "signal.kafka.topic": "sig", "signal.kafka.bootstrap.servers": "k:9092",
+           "dynamodb.service.endpoint": "http://127.0.0.1:9", "aws.access.key.id": "x", "aws.secret.access.key": "x"}
+    assert offsets.signal_partition("sig", "aaa") in offsets_admin.offset_partitions(raw)
+    task = task_config(raw, [Unit("aaa", 0), Unit.stream("aaa")], {"aaa": Snapshot(1, 1)}, {}, 0)
+    assert offsets.signal_partition("sig", "aaa") in offsets_admin.offset_partitions(task)
+
+
+def test_a_task_started_with_an_older_configuration_follows_the_later_snapshot_its_offsets_show():
+    from python_connector.records.offsets import SegmentProgress
+    from python_connector.snapshot.plan import latest_snapshots, stopped_by_signal
+
+    planned = {"aaa": TableSnapshot(100, 1), "bbb": TableSnapshot(100, 1)}
+    # aaa: a signal's snapshot 3 was stopped since the configuration was made; bbb: nothing newer stored
+    stored = {("aaa", 0): SegmentProgress(700, 3, None, False), ("bbb", 0): SegmentProgress(100, 1, None, True)}
+    stop = {"aaa": SignalDecision(9, "stop-2", "stop-snapshot", TableSnapshot(700, 3))}
+    latest = latest_snapshots(planned, stored, stop)
+    assert latest == {"aaa": TableSnapshot(700, 3), "bbb": TableSnapshot(100, 1)}
+    assert stopped_by_signal("aaa", latest["aaa"], stop) and not stopped_by_signal("aaa", planned["aaa"], stop)
+    # a configuration newer than the offsets (a fresh snapshot planned) stands
+    assert latest_snapshots({"aaa": TableSnapshot(900, 4)}, stored, stop) == {"aaa": TableSnapshot(900, 4)}

@@ -203,13 +203,13 @@ def test_one_empty_page_is_not_trusted_to_be_the_shards_end():
     buffer = RecordBuffer(1000)
     win = TableWindow(TABLE, buffer, AWS, 0, "hb", threading.Event(), clock)
     win.page(SnapshotSource(TABLE, 0, 1, 1, 0), ScannedPage([item("a")], False, 990_000 * 10**6, 990_000 * 10**6))
-    # a sparse stretch: an empty page, then older records
-    watched = win.watch(FakeChanges([Page([], "it1"), Page([change("x", 900.0, 1)], "it2")]))
+    # a sparse stretch: an empty page, then records older than LIVE_MS
+    watched = win.watch(FakeChanges([Page([], "it1"), Page([change("x", 600.0, 1)], "it2")]))
     watched.shards("arn")
     watched.read(watched.iterator("arn", "s1", None, "TRIM_HORIZON"), 10)
     watched.read("it1", 10)
     watched.read("it2", 10)
-    assert buffer.take(100, 0) == [] and win.watermark_ms() == 900_000
+    assert buffer.take(100, 0) == [] and win.watermark_ms() == 600_000
 
 
 def test_one_empty_page_right_after_recent_records_is_the_shards_end():
@@ -219,8 +219,43 @@ def test_one_empty_page_right_after_recent_records_is_the_shards_end():
     win.page(SnapshotSource(TABLE, 0, 1, 1, 0), ScannedPage([item("a")], False, 990_000 * 10**6, 990_000 * 10**6))
     watched = win.watch(FakeChanges([Page([change("x", 1004.0, 1)], "it1"), Page([], "it2")]))
     watched.shards("arn")
-    watched.read(watched.iterator("arn", "s1", None, "TRIM_HORIZON"), 10)
-    watched.read("it1", 10)  # a busy shard seldom answers two empty pages in a row: one after a live record counts
+    watched.read(watched.iterator("arn", "s1", None, "TRIM_HORIZON"), 1)  # a full page: more may follow
+    watched.read("it1", 10)  # one empty page after a live record counts
     assert win.watermark_ms() == 1_004_000  # counted at the reader's next call
     watched.read("it2", 10)
     assert win.watermark_ms() == 1_005_000 and len(buffer.take(100, 0)) == 1
+
+
+class SlowChanges(FakeChanges):
+    """Each GetRecords answers ``delay_ms`` after it was sent."""
+
+    def __init__(self, pages, clock, delay_ms):
+        super().__init__(pages)
+        self.clock, self.delay_ms = clock, delay_ms
+
+    def read(self, iterator, limit):
+        self.clock.ms += self.delay_ms
+        return super().read(iterator, limit)
+
+
+def sized(record, size):
+    record["dynamodb"]["SizeBytes"] = size
+    return record
+
+
+@pytest.mark.parametrize(("case", "records", "limit", "expected"), [
+    ("short page after live records: read to its end when the call was sent", [change("x", 1004.0, 1)], 10,
+     1_005_000),
+    ("full page: more may follow", [change("x", 1004.0, 1)], 1, 1_004_000),
+    ("near the 1 MB limit: the next record may not have fitted", [sized(change("x", 1004.0, 1), 300_000)], 10,
+     1_004_000),
+    ("short page of old records: a sparse stretch, not the end", [change("x", 600.0, 1)], 10, 600_000),
+])
+def test_a_short_page_after_live_records_is_the_shards_end_as_of_the_call(case, records, limit, expected):
+    clock = Clock(1_005_000)
+    win = TableWindow(TABLE, RecordBuffer(1000), AWS, 0, "hb", threading.Event(), clock)
+    watched = win.watch(SlowChanges([Page(records, "it1")], clock, 3000))
+    watched.shards("arn")
+    watched.read(watched.iterator("arn", "s1", None, "TRIM_HORIZON"), limit)  # sent at 1_005_000, answered 3 s later
+    watched.read("it1", 1)  # the next call: the page before is in the buffer
+    assert win.watermark_ms() == expected, case
