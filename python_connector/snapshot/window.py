@@ -7,7 +7,8 @@ DBLog's watermarks (arXiv 2010.12597) adapted to DynamoDB, where nothing can be 
   holds every write completed before ``sent_ms``, maybe some made until ``received_ms``, none made after.
 * The stream's watermark W is a time before which every change of the table has been read and put in the buffer:
   the minimum of the last shard listing (a shard born later is unknown) and, over the table's unfinished shards,
-  how far each was read (the creation time of its last record, or the time it was last read to its end).
+  how far each was read (the creation time of its last record, or when the call that found its current end
+  was sent).
 * Release a page once W >= ``received_ms`` + margin: every change the page may reflect is then ahead of it.
 * Leave out of it every key with a change created at or after ``sent_ms`` - rounding - margin. Creation times are
   rounded down (to the second on AWS, the minute on DynamoDB Local), so such a change may have been made after the
