@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import time
+import uuid
 
 import pytest
 
@@ -30,12 +31,22 @@ def completed_segments(rest, name):
     return sum(o["offset"].get("segmentCompleted") == "true" for o in rest.offsets(name))
 
 
-def run_concurrent_snapshot(stack, tmp_path, unique, kill_after_records=None):
-    table = f"conc_{unique}"
+@pytest.fixture(scope="module")
+def loaded(stack):
+    """The tests' tables, loaded together, so they wait out the load's age once: {test: (table, loaded at)}."""
     ddb = stack.dynamodb()
-    create_table(ddb, table, [("id", "N")], read_capacity=READ_CAPACITY, stream_view="NEW_AND_OLD_IMAGES")
-    load(ddb, table, ITEMS, lambda i: {"id": {"N": str(i)}, "v": {"N": "0"}, "pad": {"S": PAD}})
-    loaded_s = time.time()
+    out = {}
+    for test in ("flow", "kill"):
+        table = f"conc_{test}_{uuid.uuid4().hex[:8]}"
+        create_table(ddb, table, [("id", "N")], read_capacity=READ_CAPACITY, stream_view="NEW_AND_OLD_IMAGES")
+        load(ddb, table, ITEMS, lambda i: {"id": {"N": str(i)}, "v": {"N": "0"}, "pad": {"S": PAD}})
+        out[test] = (table, time.time())
+    return out
+
+
+def run_concurrent_snapshot(stack, tmp_path, unique, loaded_table, kill_after_records=None):
+    table, loaded_s = loaded_table
+    ddb = stack.dynamodb()
     initial = {item["id"]["N"]: item for item in scan_all(ddb, table)}
     rest, start = own_worker(stack, tmp_path, unique)
     name = f"conc-{unique}"
@@ -86,12 +97,12 @@ def run_concurrent_snapshot(stack, tmp_path, unique, kill_after_records=None):
     return records
 
 
-def test_changes_flow_during_a_concurrent_snapshot_and_the_topic_replays_to_the_table(stack, unique, tmp_path):
-    run_concurrent_snapshot(stack, tmp_path, unique)
+def test_changes_flow_during_a_concurrent_snapshot_and_the_topic_replays_to_the_table(stack, unique, tmp_path, loaded):
+    run_concurrent_snapshot(stack, tmp_path, unique, loaded["flow"])
 
 
-def test_a_worker_killed_mid_concurrent_snapshot_resumes_scan_and_stream(stack, unique, tmp_path):
-    records = run_concurrent_snapshot(stack, tmp_path, unique, kill_after_records=200)
+def test_a_worker_killed_mid_concurrent_snapshot_resumes_scan_and_stream(stack, unique, tmp_path, loaded):
+    records = run_concurrent_snapshot(stack, tmp_path, unique, loaded["kill"], kill_after_records=200)
     starts = {r.value["payload"]["source"]["snapshotStartTime"] for r in records
               if r.value is not None and r.value["payload"]["op"] == "r"}
     assert len(starts) == 1, "the restart began a new snapshot instead of resuming"
