@@ -16,8 +16,14 @@ For (c) and (r) the worker's CPU per record in the steady state (25% to 85% of t
 by kind of thread (bench/cpu.py), and `RESULT snapshot-cpu ratio=<(r) µs / (c) µs>` ends the run: 1.0 means our
 connector costs a worker core no more than any Connect source writing the same records.
 
-Run: `make bench-snapshot` (or `python bench/snapshot.py --items 150000`; add `--document schema` for typed
-documents). Tables and topics are deleted at the end; nothing else to reset.
+`--document schema` measures typed documents instead (document_bench): on one fresh worker and the same loaded
+tables, the json_string snapshot (the baseline) and the typed-document one (document.content.format=schema,
+auto_infer, decimal.handling.mode=double), each warmed up on one table, then measured twice on all three (in the
+order A B B A), with its items/s and steady-state CPU per record; it ends with `RESULT snapshot-document
+ratio=<schema items/s ÷ json_string items/s>` (target: >= 0.8).
+
+Run: `make bench-snapshot` (or `python bench/snapshot.py --items 150000`; `--document schema` for the typed-document
+comparison). Tables and topics are deleted at the end; nothing else to reset.
 """
 
 from __future__ import annotations
@@ -123,7 +129,8 @@ def document_settings(content_format: str) -> dict[str, str]:
     """The connector settings of a --document choice (none for the default json_string)."""
     if content_format == "json_string":
         return {}
-    return {"document.content.format": content_format, "document.schema.source": "auto_infer"}
+    return {"document.content.format": content_format, "document.schema.source": "auto_infer",
+            "decimal.handling.mode": "double"}
 
 
 def routed(suffix: str) -> dict[str, str]:
@@ -259,6 +266,74 @@ def reference_run(worker: BenchWorker, tmp: Path, table: str, records: int, conv
     return run
 
 
+def load_tables(stack: Stack, items: int) -> list[str]:
+    """Three new tables of ``items`` bench items each (not timed)."""
+    ddb = stack.dynamodb()
+    tables = [f"bench_{uuid.uuid4().hex[:6]}_{i}" for i in range(3)]
+    started = time.perf_counter()
+    for t in tables:
+        create_table(ddb, t, [("pk", "S"), ("sk", "N")])
+    threads = [threading.Thread(target=load, args=(ddb, t, items, item)) for t in tables]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(3600)
+        if th.is_alive():
+            raise SystemExit("loading the bench tables took over an hour: is DynamoDB Local answering?")
+    print(f"loaded {3 * items:,} items in {time.perf_counter() - started:.0f}s (not timed below)", flush=True)
+    return tables
+
+
+# --document schema: each content format's name and the suffix of its topics; the measured runs go A B B A, so a
+# drift of the shared machine (JIT, other load) weighs on both alike.
+DOCUMENT_RUNS = (("json_string", "-json"), ("schema", "-typed"))
+DOCUMENT_ORDER = (*DOCUMENT_RUNS, *reversed(DOCUMENT_RUNS))
+
+
+def document_bench(stack: Stack, items: int, fmt: str, converters: dict[str, str]) -> None:
+    """json_string (the baseline) against typed documents, on one fresh worker and the same tables: each is warmed
+    up on one table (the typed path has JIT work of its own: the document's Struct and its conversion), then each
+    runs twice on all three tables (A B B A), every run to its own topics. A format's figures pool its two runs."""
+    tables = load_tables(stack, items)
+    topics: list[str] = []
+    runs: dict[str, list[Run]] = {content: [] for content, _ in DOCUMENT_RUNS}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            worker = BenchWorker(stack, Path(tmp))
+            try:
+                for content, suffix in DOCUMENT_RUNS:
+                    topics.append(tables[0] + suffix + "-warm")
+                    print(f"[{content}] warm-up, one table", flush=True)
+                    worker.snapshot(f"warm{suffix}", tables[:1], items, suffix + "-warm", **converters,
+                                    **document_settings(content))
+                for n, (content, suffix) in enumerate(DOCUMENT_ORDER):
+                    topics += [f"{t}{suffix}{n}" for t in tables]
+                    print(f"[{content}] three tables, run {len(runs[content]) + 1}", flush=True)
+                    runs[content].append(worker.snapshot(f"three{suffix}{n}", tables, 3 * items, f"{suffix}{n}",
+                                                         **converters, **document_settings(content)))
+            finally:
+                worker.stop()
+    finally:
+        ddb = stack.dynamodb()
+        for t in tables:
+            ddb.delete_table(TableName=t)
+        delete_topics(stack.bootstrap, topics)
+    print(document_result(runs, 3 * items, fmt))
+
+
+def document_result(runs: dict[str, list[Run]], records: int, fmt: str) -> str:
+    """The RESULT line of document_bench: each format's items/s and CPU per record over its runs."""
+    rate = {content: records * len(rs) / sum(r.seconds for r in rs) for content, rs in runs.items()}
+    cpu = {content: sum(r.cpu.total_us * r.cpu.records for r in rs) / sum(r.cpu.records for r in rs)
+           for content, rs in runs.items()}
+    for content in runs:
+        print(f"{content}: {rate[content]:,.0f} items/s, {cpu[content]:.1f} µs of worker CPU per record (steady "
+              f"state), over {len(runs[content])} runs")
+    return (f"RESULT snapshot-document ratio={rate['schema'] / rate['json_string']:.3f} schema items/s over "
+            f"json_string items/s ({rate['schema']:,.0f} / {rate['json_string']:,.0f} items/s; "
+            f"{cpu['schema']:.1f} / {cpu['json_string']:.1f} µs/record, steady state, {fmt})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=150_000, help="items per table (3 tables)")
@@ -266,11 +341,13 @@ def main() -> None:
                         help="output.data.format (and key format) as `ddb-cdc translate` maps it, default the "
                              "documented one; WORKER: the stack worker's JsonConverter, which embeds the schema")
     parser.add_argument("--document", choices=("json_string", "schema"), default="json_string",
-                        help="document.content.format; schema: typed documents with document.schema.source=auto_infer "
-                             "(decimal.handling.mode=double), which infers each page's schema and converts its items")
+                        help="document.content.format; schema: json_string and typed documents (auto_infer, "
+                             "decimal.handling.mode=double) in the same run, on one worker and the same tables")
     args = parser.parse_args()
     stack = running_stack()
     converters = {} if args.format == "WORKER" else output_converters(args.format, stack.schema_registry_url)
+    if args.document == "schema":
+        return document_bench(stack, args.items, args.format, converters)
     converters.update(document_settings(args.document))
     ddb = stack.dynamodb()
     run = uuid.uuid4().hex[:6]
