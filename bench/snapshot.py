@@ -290,13 +290,19 @@ DOCUMENT_RUNS = (("json_string", "-json"), ("schema", "-typed"))
 DOCUMENT_ORDER = (*DOCUMENT_RUNS, *reversed(DOCUMENT_RUNS))
 
 
+@dataclasses.dataclass(frozen=True)
+class DocumentRun:
+    run: Run
+    process_us: float  # the worker process's CPU per record over the whole run, threads that ended included
+
+
 def document_bench(stack: Stack, items: int, fmt: str, converters: dict[str, str]) -> None:
     """json_string (the baseline) against typed documents, on one fresh worker and the same tables: each is warmed
     up on one table (the typed path has JIT work of its own: the document's Struct and its conversion), then each
     runs twice on all three tables (A B B A), every run to its own topics. A format's figures pool its two runs."""
     tables = load_tables(stack, items)
     topics: list[str] = []
-    runs: dict[str, list[Run]] = {content: [] for content, _ in DOCUMENT_RUNS}
+    runs: dict[str, list[DocumentRun]] = {content: [] for content, _ in DOCUMENT_RUNS}
     try:
         with tempfile.TemporaryDirectory() as tmp:
             worker = BenchWorker(stack, Path(tmp))
@@ -308,9 +314,14 @@ def document_bench(stack: Stack, items: int, fmt: str, converters: dict[str, str
                                     **document_settings(content))
                 for n, (content, suffix) in enumerate(DOCUMENT_ORDER):
                     topics += [f"{t}{suffix}{n}" for t in tables]
-                    print(f"[{content}] three tables, run {len(runs[content]) + 1}", flush=True)
-                    runs[content].append(worker.snapshot(f"three{suffix}{n}", tables, 3 * items, f"{suffix}{n}",
-                                                         **converters, **document_settings(content)))
+                    print(f"[{content}] three tables, run {len(runs[content]) + 1} (worker pid {worker.process.pid}, "
+                          f"load average {os.getloadavg()[0]:.1f})", flush=True)
+                    cpu_s = worker.cpu_s()
+                    run = worker.snapshot(f"three{suffix}{n}", tables, 3 * items, f"{suffix}{n}", **converters,
+                                          **document_settings(content))
+                    process_us = (worker.cpu_s() - cpu_s) * 1e6 / (3 * items)
+                    print(f"    whole run: {process_us:.1f} µs of worker process CPU per record", flush=True)
+                    runs[content].append(DocumentRun(run, process_us))
             finally:
                 worker.stop()
     finally:
@@ -321,17 +332,20 @@ def document_bench(stack: Stack, items: int, fmt: str, converters: dict[str, str
     print(document_result(runs, 3 * items, fmt))
 
 
-def document_result(runs: dict[str, list[Run]], records: int, fmt: str) -> str:
+def document_result(runs: dict[str, list[DocumentRun]], records: int, fmt: str) -> str:
     """The RESULT line of document_bench: each format's items/s and CPU per record over its runs."""
-    rate = {content: records * len(rs) / sum(r.seconds for r in rs) for content, rs in runs.items()}
-    cpu = {content: sum(r.cpu.total_us * r.cpu.records for r in rs) / sum(r.cpu.records for r in rs)
-           for content, rs in runs.items()}
+    rate = {content: records * len(rs) / sum(r.run.seconds for r in rs) for content, rs in runs.items()}
+    steady = {content: sum(r.run.cpu.total_us * r.run.cpu.records for r in rs) / sum(r.run.cpu.records for r in rs)
+              for content, rs in runs.items()}
+    whole = {content: sum(r.process_us for r in rs) / len(rs) for content, rs in runs.items()}
     for content in runs:
-        print(f"{content}: {rate[content]:,.0f} items/s, {cpu[content]:.1f} µs of worker CPU per record (steady "
-              f"state), over {len(runs[content])} runs")
+        print(f"{content}, {len(runs[content])} runs: {rate[content]:,.0f} items/s; worker CPU per record "
+              f"{steady[content]:.1f} µs in the steady state (threads alive at its end), {whole[content]:.1f} µs over "
+              "whole runs (the process)")
     return (f"RESULT snapshot-document ratio={rate['schema'] / rate['json_string']:.3f} schema items/s over "
             f"json_string items/s ({rate['schema']:,.0f} / {rate['json_string']:,.0f} items/s; "
-            f"{cpu['schema']:.1f} / {cpu['json_string']:.1f} µs/record, steady state, {fmt})")
+            f"{steady['schema']:.1f} / {steady['json_string']:.1f} µs/record steady state, "
+            f"{whole['schema']:.1f} / {whole['json_string']:.1f} µs/record whole runs, {fmt})")
 
 
 def main() -> None:
