@@ -80,6 +80,15 @@ def _version(number: int, struct: ds.Struct) -> SchemaVersion:
     return SchemaVersion(number, struct, {"version": number, "schema": ds.describe(struct)}, _has_overflow(struct))
 
 
+def _holds(struct: ds.Struct, image: envelope.Item) -> bool:
+    """Whether ``struct`` holds the image as it is (without its overflow)."""
+    try:
+        td.document(struct, image, spill=False)
+    except td.NeedsEvolution:
+        return False
+    return True
+
+
 def document_name(table: str) -> str:
     return f"{ds.DOCUMENT_NAMESPACE}{table}.Document"
 
@@ -173,12 +182,15 @@ class DocumentBuilder:
         return written, missed
 
     def _observe(self, images: Sequence[envelope.Item]) -> SchemaVersion:
-        """The table's schema grown to hold ``images`` (the same version when it already does)."""
+        """The table's schema grown to hold ``images`` (the same version when it already does). An image the schema
+        grown so far already holds is not inferred: inference would leave the schema as it is (the first page of a
+        table infers its first item, and its other items usually fit what that one made)."""
         with self._lock:
             current = self._current
             struct = current.struct
             for image in images:
-                struct = self._inference.observe(struct, image)
+                if not _holds(struct, image):
+                    struct = self._inference.observe(struct, image)
             if struct is not current.struct:
                 self._current = current = _version(current.number + 1, struct)
                 log.info("Table %s: document schema version %d has %d fields", self._table.name, current.number,

@@ -236,3 +236,20 @@ def test_cdc_pages_use_the_same_schema_and_compiled_converters_as_snapshot_pages
     header: dict = {}
     assert documents(builder.changes(header, [change])) == [({"pk": "a", "n": 1.0}, {"pk": "a", "n": 2.0})]
     assert header["document"]["version"] == 2
+
+
+def test_a_first_page_infers_its_first_item_and_then_only_the_items_the_schema_grown_so_far_does_not_hold(monkeypatch):
+    builder = auto()
+    observed = []
+    real = builder._inference.observe
+
+    def observe(struct, image):
+        observed.append(image)
+        return real(struct, image)
+    monkeypatch.setattr(builder._inference, "observe", observe)
+    page = [item(str(i), n={"N": str(i)}) for i in range(5)] + [item("x", new={"S": "y"}), item("y", n={"N": "1"})]
+    header: dict = {}
+    records = builder.snapshot(header, page, 5)
+    assert observed == [page[0], page[5]]
+    assert header["document"]["version"] == 2 and sorted(builder.version.struct.fields) == ["n", "new", "pk"]
+    assert len(documents(records)) == len(page)
