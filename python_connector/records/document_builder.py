@@ -143,9 +143,9 @@ class DocumentBuilder:
     def _inferred(self, header: dict[str, Any], images: Sequence[envelope.Item]) -> dict[int, bytes]:
         """The documents of ``images`` (by id) against the table's schema, grown to hold them; sets the header's."""
         version = self._current
-        struct, dumps, document = version.struct, orjson.dumps, td.document
         try:  # the hot path: the schema already holds every image
-            written = {id(image): dumps(document(struct, image, False)) for image in images}
+            written = dict(zip(map(id, images), map(orjson.dumps, td.documents(version.struct, images, False)),
+                               strict=True))
         except td.NeedsEvolution:  # a new attribute, or a value no field holds (yet)
             version, written = self._evolve(version, images)
         header["document"] = version.header

@@ -21,7 +21,7 @@ the optional ``_ddb_overflow`` string of the struct that holds it; the field sta
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -299,6 +299,23 @@ def document(struct: ds.Struct, item: Mapping[str, DDBValue], spill: bool = True
     return _document(struct, item, spill)
 
 
+def documents(struct: ds.Struct, items: Sequence[Mapping[str, DDBValue]], spill: bool = True) -> list[dict[str, Any]]:
+    """document() of each item: the same documents, with the page's lookups done once and the compiled converters
+    called directly."""
+    shapes = struct.shapes[spill]
+    out = []
+    for item in items:
+        compiled = shapes.get(tuple(item))
+        if compiled is not None:
+            try:
+                out.append(compiled(item))
+                continue
+            except (KeyError, NotAsIs):
+                pass
+        out.append(document(struct, item, spill))
+    return out
+
+
 def _document(struct: ds.Struct, item: Mapping[str, DDBValue], spill: bool) -> dict[str, Any]:
     """document(), the general way: attribute by attribute, through the struct's plan."""
     out: dict[str, Any] = {}
@@ -352,7 +369,7 @@ def _compile(struct: ds.Struct, item: Mapping[str, DDBValue], spill: bool) -> Ca
         (tag, _), = value.items()
         template, convert = _as_is(f.type, tag, spill)
         bound[f"a{i}"], bound[f"n{i}"], bound[f"c{i}"] = attribute, f.name, convert
-        entries.append(f"n{i}: " + template.format(value=f"item[a{i}]", convert=f"c{i}"))
+        entries.append(f"n{i}: " + template.format(value=f"item[a{i}]", convert=f"c{i}", temp=f"t{i}"))
     source = (f"def bind({', '.join(bound)}):\n"
               f"    def convert(item):\n"
               f"        return {{{', '.join(entries)}}}\n"
@@ -369,11 +386,13 @@ _AS_IS = frozenset({("S", ds.STRING), ("BOOL", ds.BOOLEAN), ("B", ds.BYTES), ("N
 
 def _as_is(type_: ds.Type, tag: str, spill: bool) -> tuple[str, Any]:
     """How a compiled converter takes a value of ``tag`` into a field of ``type_``: a template of an expression of
-    the value (``{value}``) and the function it calls (``{convert}``), which raises NotAsIs where the general way
-    would not write the value as the field's."""
+    the value (``{value}``), the function it calls (``{convert}``), which raises NotAsIs where the general way
+    would not write the value as the field's, and a local it may use (``{temp}``)."""
     plain = isinstance(type_, ds.Scalar) or (isinstance(type_, ds.Array) and isinstance(type_.items, ds.Scalar))
     if plain and (tag, type_) in _AS_IS:  # (a struct is not hashable)
         return f"{{value}}[{tag!r}]", None
+    if tag == "N" and (type_ == ds.FLOAT64 or type_ == ds.FLOAT32):  # as_double's shortcut inline, as it is common
+        return "(float({temp}) if len({temp} := {value}['N']) <= 15 else {convert}({temp}))", _number(type_)
     if tag == "N" and isinstance(type_, ds.Scalar) and type_ in _NUMERIC:
         return "{convert}({value}['N'])", _number(type_)
     if tag == "NS" and isinstance(type_, ds.Array) and isinstance(type_.items, ds.Scalar) and type_.items in _NUMERIC:
