@@ -238,7 +238,7 @@ def test_compiled_converters_are_kept_for_a_bounded_number_of_attribute_name_tup
 def test_a_page_of_documents_is_each_items_document_with_long_numbers_checked_for_exactness():
     struct = infer([{"n": {"N": "1"}, "s": {"S": "x"}}, {"n": {"N": "12345678901234567.5"}}])  # has the overflow
     items = [{"n": {"N": "1.25"}, "s": {"S": "a"}}, {"n": {"N": "9007199254740992"}, "s": {"S": "b"}},  # exact
-             {"n": {"N": "9007199254740993"}, "s": {"S": "c"}}, {"s": {"S": "d"}, "n": {"N": "2"}}]  # not; another order
+             {"n": {"N": "9007199254740993"}, "s": {"S": "c"}}, {"s": {"S": "d"}, "n": {"N": "2"}}]  # not, order
     expected = [{"n": 1.25, "s": "a"}, {"n": 9007199254740992.0, "s": "b"},
                 {"s": "c", ds.OVERFLOW_FIELD: '{"n":{"N":"9007199254740993"}}'}, {"s": "d", "n": 2.0}]
     assert td.documents(struct, items) == expected == [td._document(struct, i, True) for i in items]
