@@ -288,9 +288,9 @@ def document(struct: ds.Struct, item: Mapping[str, DDBValue], spill: bool = True
     shape = tuple(item)
     compiled = shapes.get(shape, _NOT_COMPILED)
     if compiled is _NOT_COMPILED:
-        compiled = _compile(struct, item, spill)
-        if len(shapes) < MAX_SHAPES:
-            shapes[shape] = compiled
+        if len(shapes) >= MAX_SHAPES:  # a table of many attribute sets: the others go the general way
+            return _document(struct, item, spill)
+        compiled = shapes[shape] = _compile(struct, item, spill)
     if compiled is not None:
         try:
             return compiled(item)

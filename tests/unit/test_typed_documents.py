@@ -244,3 +244,11 @@ def test_a_page_of_documents_is_each_items_document_with_long_numbers_checked_fo
     assert td.documents(struct, items) == expected == [td._document(struct, i, True) for i in items]
     with pytest.raises(td.NeedsEvolution):
         td.documents(struct, items, spill=False)
+
+
+def test_once_a_struct_has_its_maximum_of_compiled_converters_nothing_more_is_compiled(monkeypatch):
+    struct = infer([{f"a{i}": {"S": "x"}} for i in range(td.MAX_SHAPES + 1)])
+    for i in range(td.MAX_SHAPES):
+        td.document(struct, {f"a{i}": {"S": "x"}})
+    monkeypatch.setattr(td, "_compile", lambda *args: pytest.fail("compiled past the maximum"))
+    assert td.document(struct, {f"a{td.MAX_SHAPES}": {"S": "y"}}) == {f"a{td.MAX_SHAPES}": "y"}
