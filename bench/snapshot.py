@@ -20,8 +20,14 @@ With ``--strategy CONCURRENT`` (or ``BOTH``, beside BLOCKING in the same run) th
 with SNAPSHOT_CDC and that dynamodb.snapshot.strategy, timed until every segment is completed in Connect's offsets
 and the items are in Kafka (no writes during the run). BLOCKING alone is today's SNAPSHOT-mode figure.
 
-Run: `make bench-snapshot` (or `python bench/snapshot.py --items 150000`; add `--document schema` for typed
-documents). Tables and topics are deleted at the end; nothing else to reset.
+`--document schema` measures typed documents instead (document_bench): on one fresh worker and the same loaded
+tables, the json_string snapshot (the baseline) and the typed-document one (document.content.format=schema,
+auto_infer, decimal.handling.mode=double), each warmed up on one table, then measured twice on all three (in the
+order A B B A), with its items/s and steady-state CPU per record; it ends with `RESULT snapshot-document
+ratio=<schema items/s ÷ json_string items/s>` (target: >= 0.8).
+
+Run: `make bench-snapshot` (or `python bench/snapshot.py --items 150000`; `--document schema` for the typed-document
+comparison). Tables and topics are deleted at the end; nothing else to reset.
 """
 
 from __future__ import annotations
@@ -127,7 +133,8 @@ def document_settings(content_format: str) -> dict[str, str]:
     """The connector settings of a --document choice (none for the default json_string)."""
     if content_format == "json_string":
         return {}
-    return {"document.content.format": content_format, "document.schema.source": "auto_infer"}
+    return {"document.content.format": content_format, "document.schema.source": "auto_infer",
+            "decimal.handling.mode": "double"}
 
 
 def routed(suffix: str) -> dict[str, str]:
@@ -281,6 +288,88 @@ def reference_run(worker: BenchWorker, tmp: Path, table: str, records: int, conv
     return run
 
 
+def load_tables(stack: Stack, items: int) -> list[str]:
+    """Three new tables of ``items`` bench items each (not timed)."""
+    ddb = stack.dynamodb()
+    tables = [f"bench_{uuid.uuid4().hex[:6]}_{i}" for i in range(3)]
+    started = time.perf_counter()
+    for t in tables:
+        create_table(ddb, t, [("pk", "S"), ("sk", "N")])
+    threads = [threading.Thread(target=load, args=(ddb, t, items, item)) for t in tables]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(3600)
+        if th.is_alive():
+            raise SystemExit("loading the bench tables took over an hour: is DynamoDB Local answering?")
+    print(f"loaded {3 * items:,} items in {time.perf_counter() - started:.0f}s (not timed below)", flush=True)
+    return tables
+
+
+# --document schema: each content format's name and the suffix of its topics; the measured runs go A B B A, so a
+# drift of the shared machine (JIT, other load) weighs on both alike.
+DOCUMENT_RUNS = (("json_string", "-json"), ("schema", "-typed"))
+DOCUMENT_ORDER = (*DOCUMENT_RUNS, *reversed(DOCUMENT_RUNS))
+
+
+@dataclasses.dataclass(frozen=True)
+class DocumentRun:
+    run: Run
+    process_us: float  # the worker process's CPU per record over the whole run, threads that ended included
+
+
+def document_bench(stack: Stack, items: int, fmt: str, converters: dict[str, str]) -> None:
+    """json_string (the baseline) against typed documents, on one fresh worker and the same tables: each is warmed
+    up on one table (the typed path has JIT work of its own: the document's Struct and its conversion), then each
+    runs twice on all three tables (A B B A), every run to its own topics. A format's figures pool its two runs."""
+    tables = load_tables(stack, items)
+    topics: list[str] = []
+    runs: dict[str, list[DocumentRun]] = {content: [] for content, _ in DOCUMENT_RUNS}
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            worker = BenchWorker(stack, Path(tmp))
+            try:
+                for content, suffix in DOCUMENT_RUNS:
+                    topics.append(tables[0] + suffix + "-warm")
+                    print(f"[{content}] warm-up, one table", flush=True)
+                    worker.snapshot(f"warm{suffix}", tables[:1], items, suffix + "-warm", **converters,
+                                    **document_settings(content))
+                for n, (content, suffix) in enumerate(DOCUMENT_ORDER):
+                    topics += [f"{t}{suffix}{n}" for t in tables]
+                    print(f"[{content}] three tables, run {len(runs[content]) + 1} (worker pid {worker.process.pid}, "
+                          f"load average {os.getloadavg()[0]:.1f})", flush=True)
+                    cpu_s = worker.cpu_s()
+                    run = worker.snapshot(f"three{suffix}{n}", tables, 3 * items, f"{suffix}{n}", **converters,
+                                          **document_settings(content))
+                    process_us = (worker.cpu_s() - cpu_s) * 1e6 / (3 * items)
+                    print(f"    whole run: {process_us:.1f} µs of worker process CPU per record", flush=True)
+                    runs[content].append(DocumentRun(run, process_us))
+            finally:
+                worker.stop()
+    finally:
+        ddb = stack.dynamodb()
+        for t in tables:
+            ddb.delete_table(TableName=t)
+        delete_topics(stack.bootstrap, topics)
+    print(document_result(runs, 3 * items, fmt))
+
+
+def document_result(runs: dict[str, list[DocumentRun]], records: int, fmt: str) -> str:
+    """The RESULT line of document_bench: each format's items/s and CPU per record over its runs."""
+    rate = {content: records * len(rs) / sum(r.run.seconds for r in rs) for content, rs in runs.items()}
+    steady = {content: sum(r.run.cpu.total_us * r.run.cpu.records for r in rs) / sum(r.run.cpu.records for r in rs)
+              for content, rs in runs.items()}
+    whole = {content: sum(r.process_us for r in rs) / len(rs) for content, rs in runs.items()}
+    for content in runs:
+        print(f"{content}, {len(runs[content])} runs: {rate[content]:,.0f} items/s; worker CPU per record "
+              f"{steady[content]:.1f} µs in the steady state (threads alive at its end), {whole[content]:.1f} µs over "
+              "whole runs (the process)")
+    return (f"RESULT snapshot-document ratio={rate['schema'] / rate['json_string']:.3f} schema items/s over "
+            f"json_string items/s ({rate['schema']:,.0f} / {rate['json_string']:,.0f} items/s; "
+            f"{steady['schema']:.1f} / {steady['json_string']:.1f} µs/record steady state, "
+            f"{whole['schema']:.1f} / {whole['json_string']:.1f} µs/record whole runs, {fmt})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=150_000, help="items per table (3 tables)")
@@ -288,8 +377,8 @@ def main() -> None:
                         help="output.data.format (and key format) as `ddb-cdc translate` maps it, default the "
                              "documented one; WORKER: the stack worker's JsonConverter, which embeds the schema")
     parser.add_argument("--document", choices=("json_string", "schema"), default="json_string",
-                        help="document.content.format; schema: typed documents with document.schema.source=auto_infer "
-                             "(decimal.handling.mode=double), which infers each page's schema and converts its items")
+                        help="document.content.format; schema: json_string and typed documents (auto_infer, "
+                             "decimal.handling.mode=double) in the same run, on one worker and the same tables")
     parser.add_argument("--strategy", choices=("BLOCKING", "CONCURRENT", "BOTH"), default="BLOCKING",
                         help="dynamodb.snapshot.strategy: BLOCKING, today's SNAPSHOT-mode figure; CONCURRENT or BOTH "
                              "(beside BLOCKING in the same run) with SNAPSHOT_CDC on tables with a stream")
@@ -298,6 +387,8 @@ def main() -> None:
                                     "BOTH": ["BLOCKING", "CONCURRENT"]}[args.strategy]
     stack = running_stack()
     converters = {} if args.format == "WORKER" else output_converters(args.format, stack.schema_registry_url)
+    if args.document == "schema":
+        return document_bench(stack, args.items, args.format, converters)
     converters.update(document_settings(args.document))
     ddb = stack.dynamodb()
     run = uuid.uuid4().hex[:6]

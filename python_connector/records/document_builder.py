@@ -80,6 +80,15 @@ def _version(number: int, struct: ds.Struct) -> SchemaVersion:
     return SchemaVersion(number, struct, {"version": number, "schema": ds.describe(struct)}, _has_overflow(struct))
 
 
+def _holds(struct: ds.Struct, image: envelope.Item) -> bool:
+    """Whether ``struct`` holds the image as it is (without its overflow)."""
+    try:
+        td.document(struct, image, spill=False)
+    except td.NeedsEvolution:
+        return False
+    return True
+
+
 def document_name(table: str) -> str:
     return f"{ds.DOCUMENT_NAMESPACE}{table}.Document"
 
@@ -105,43 +114,83 @@ class DocumentBuilder:
 
     def snapshot(self, header: dict[str, Any], items: Sequence[envelope.Item], ts_ns: int) -> list[bytes]:
         """The records of a scanned page; sets the header's document schema."""
-        convert = self._converter(header, items)
-        docs: dict[int, bytes] = {}
-        kept = [item for item in items if self._convert_into(docs, convert, item, item)]
-        return envelope.snapshot_records(kept, self._table.key, ts_ns, dumps=lambda item: docs[id(item)])
+        if self._settings.user_schema is not None:
+            convert = self._follow(header)
+            docs: dict[int, bytes] = {}
+            kept = [item for item in items if self._convert_into(docs, convert, item, item)]
+            return envelope.snapshot_records(kept, self._table.key, ts_ns, dumps=lambda item: docs[id(item)])
+        written = self._inferred(header, items)
+        return envelope.snapshot_records(items, self._table.key, ts_ns, dumps=lambda item: written[id(item)])
 
     def changes(self, header: dict[str, Any], records: Sequence[dict[str, Any]]) -> list[bytes]:
         """The records of a GetRecords page; sets the header's document schema."""
         images = [envelope.change_images(r) for r in records]
-        convert = self._converter(header, [i for pair in images for i in pair if i is not None])
-        docs: dict[int, bytes] = {}
-        kept = [r for r, pair in zip(records, images, strict=True)
-                if all(self._convert_into(docs, convert, i, r["dynamodb"]["Keys"]) for i in pair if i is not None)]
-        return envelope.change_records(kept, self._table.key, dumps=lambda item: docs[id(item)])
-
-    def _converter(self, header: dict[str, Any], images: Sequence[envelope.Item]) -> Callable[[envelope.Item], bytes]:
-        """How to write one of ``images`` against the table's schema (grown to hold them); sets the header's."""
-        dumps = orjson.dumps
         if self._settings.user_schema is not None:
-            header["document"] = self._current.header
-            struct, lenient = self._current.struct, self._settings.lenient
-            return lambda item: dumps(td.follow(struct, item, lenient))
+            convert = self._follow(header)
+            docs: dict[int, bytes] = {}
+            kept = [r for r, pair in zip(records, images, strict=True)
+                    if all(self._convert_into(docs, convert, i, r["dynamodb"]["Keys"]) for i in pair if i is not None)]
+            return envelope.change_records(kept, self._table.key, dumps=lambda item: docs[id(item)])
+        written = self._inferred(header, [i for pair in images for i in pair if i is not None])
+        return envelope.change_records(records, self._table.key, dumps=lambda item: written[id(item)])
+
+    def _follow(self, header: dict[str, Any]) -> Callable[[envelope.Item], bytes]:
+        """How to write an image against the user-provided schema; sets the header's."""
+        header["document"] = self._current.header
+        struct, lenient, dumps = self._current.struct, self._settings.lenient, orjson.dumps
+        return lambda item: dumps(td.follow(struct, item, lenient))
+
+    def _inferred(self, header: dict[str, Any], images: Sequence[envelope.Item]) -> dict[int, bytes]:
+        """The documents of ``images`` (by id) against the table's schema, grown to hold them; sets the header's."""
         version = self._current
         try:  # the hot path: the schema already holds every image
-            written = {id(image): dumps(td.document(version.struct, image, spill=False)) for image in images}
-        except td.NeedsEvolution:  # a new attribute, or a value no field holds yet: grow the schema, write again
-            version = self._observe(images)
-            write = self._warn_spilled if version.spills else td.document
-            written = {id(image): dumps(write(version.struct, image)) for image in images}
+            written = dict(zip(map(id, images), map(orjson.dumps, td.documents(version.struct, images, False)),
+                               strict=True))
+        except td.NeedsEvolution:  # a new attribute, or a value no field holds (yet)
+            version, written = self._evolve(version, images)
         header["document"] = version.header
-        return lambda item: written[id(item)]
+        return written
+
+    def _evolve(self, version: SchemaVersion,
+                images: Sequence[envelope.Item]) -> tuple[SchemaVersion, dict[int, bytes]]:
+        """Writes a page that ``version`` does not hold. Only the images it does not hold are inferred (inference
+        leaves a schema that holds an image as it is); once the schema holds them all, which can take more than one
+        round (a field that widens may no longer hold an image that fitted it before), the values that still do not
+        fit are written to their overflow, with a warning once per attribute."""
+        written, missed = self._write(version.struct, images)
+        while True:
+            grown = self._observe(missed)
+            if grown is version:
+                break
+            version = grown
+            written, missed = self._write(version.struct, images)
+        for image in missed:
+            written[id(image)] = orjson.dumps(self._warn_spilled(version.struct, image))
+        return version, written
+
+    @staticmethod
+    def _write(struct: ds.Struct, images: Sequence[envelope.Item]) -> tuple[dict[int, bytes], list[envelope.Item]]:
+        """The images ``struct`` holds as they are, written (by id), and those it does not."""
+        written: dict[int, bytes] = {}
+        missed = []
+        dumps, document = orjson.dumps, td.document
+        for image in images:
+            try:
+                written[id(image)] = dumps(document(struct, image, False))
+            except td.NeedsEvolution:
+                missed.append(image)
+        return written, missed
 
     def _observe(self, images: Sequence[envelope.Item]) -> SchemaVersion:
+        """The table's schema grown to hold ``images`` (the same version when it already does). An image the schema
+        grown so far already holds is not inferred: inference would leave the schema as it is (the first page of a
+        table infers its first item, and its other items usually fit what that one made)."""
         with self._lock:
             current = self._current
             struct = current.struct
             for image in images:
-                struct = self._inference.observe(struct, image)
+                if not _holds(struct, image):
+                    struct = self._inference.observe(struct, image)
             if struct is not current.struct:
                 self._current = current = _version(current.number + 1, struct)
                 log.info("Table %s: document schema version %d has %d fields", self._table.name, current.number,

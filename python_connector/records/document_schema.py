@@ -117,6 +117,9 @@ class Struct:
     doc: str | None = None
     # How to convert items to this struct, made on first use (see typed_documents): not part of its value.
     plans: dict[bool, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
+    # The converters compiled for the attribute tuples of the items seen, by spill mode (see typed_documents).
+    shapes: dict[bool, dict[tuple[str, ...], Any]] = field(default_factory=lambda: {False: {}, True: {}}, init=False,
+                                                           compare=False, repr=False)
 
 
 Type = Scalar | Array | Map | Struct

@@ -21,7 +21,7 @@ the optional ``_ddb_overflow`` string of the struct that holds it; the field sta
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -279,7 +279,45 @@ def value_of(type_: ds.Type, value: DDBValue, spill: bool = True) -> Any:
 def document(struct: ds.Struct, item: Mapping[str, DDBValue], spill: bool = True) -> dict[str, Any]:
     """An item as the JSON object of ``struct``. A value the struct has no field for, or whose field cannot hold
     it, goes to the overflow when ``spill`` (the struct must have one: see Inference.observe); otherwise, and
-    without an overflow field, raises NeedsEvolution."""
+    without an overflow field, raises NeedsEvolution.
+
+    An item goes through the converter compiled for its attribute names (see _compile), made on the first item
+    with those names; an item that converter does not take as it is goes the general way (_document), which
+    decides, so both ways give the same document."""
+    shapes = struct.shapes[spill]
+    shape = tuple(item)
+    compiled = shapes.get(shape, _NOT_COMPILED)
+    if compiled is _NOT_COMPILED:
+        if len(shapes) >= MAX_SHAPES:  # a table of many attribute sets: the others go the general way
+            return _document(struct, item, spill)
+        compiled = shapes[shape] = _compile(struct, item, spill)
+    if compiled is not None:
+        try:
+            return compiled(item)
+        except (KeyError, NotAsIs):
+            pass
+    return _document(struct, item, spill)
+
+
+def documents(struct: ds.Struct, items: Sequence[Mapping[str, DDBValue]], spill: bool = True) -> list[dict[str, Any]]:
+    """document() of each item: the same documents, with the page's lookups done once and the compiled converters
+    called directly."""
+    shapes = struct.shapes[spill]
+    out = []
+    for item in items:
+        compiled = shapes.get(tuple(item))
+        if compiled is not None:
+            try:
+                out.append(compiled(item))
+                continue
+            except (KeyError, NotAsIs):
+                pass
+        out.append(document(struct, item, spill))
+    return out
+
+
+def _document(struct: ds.Struct, item: Mapping[str, DDBValue], spill: bool) -> dict[str, Any]:
+    """document(), the general way: attribute by attribute, through the struct's plan."""
     out: dict[str, Any] = {}
     overflow: dict[str, DDBValue] | None = None
     plan = _plan(struct, spill)
@@ -300,6 +338,99 @@ def document(struct: ds.Struct, item: Mapping[str, DDBValue], spill: bool = True
     if overflow is not None:
         out[ds.OVERFLOW_FIELD] = orjson.dumps(overflow).decode()
     return out
+
+
+# --- compiled converters: one per struct, spill mode and attribute names ---------------------------------------
+
+class NotAsIs(Exception):
+    """A compiled converter met a value it does not take as it is: the item goes the general way."""
+
+
+_NOT_COMPILED = object()
+MAX_SHAPES = 256  # compiled converters per struct and spill mode; items of other attribute names go the general way
+MAX_SHAPE_ATTRIBUTES = 512
+
+
+def _compile(struct: ds.Struct, item: Mapping[str, DDBValue], spill: bool) -> Callable[..., dict[str, Any]] | None:
+    """A converter for items with the attribute names of ``item``, in its order, or None when the struct has no
+    field for one of them (the general way decides: evolution or the overflow). It builds the document in one dict
+    display, taking each value by the tag ``item`` has there (``item[a]["S"]`` for a string field), so a value
+    with another tag raises KeyError, and a number its field cannot hold raises NotAsIs: the general way then
+    converts that item. The generated source holds generated names only; attribute and field names are bound as
+    values."""
+    if len(item) > MAX_SHAPE_ATTRIBUTES:
+        return None
+    bound: dict[str, Any] = {}
+    entries = []
+    for i, (attribute, value) in enumerate(item.items()):
+        f = struct.fields.get(attribute)
+        if f is None:
+            return None
+        (tag, _), = value.items()
+        template, convert = _as_is(f.type, tag, spill)
+        bound[f"a{i}"], bound[f"n{i}"], bound[f"c{i}"] = attribute, f.name, convert
+        entries.append(f"n{i}: " + template.format(value=f"item[a{i}]", convert=f"c{i}", temp=f"t{i}"))
+    source = (f"def bind({', '.join(bound)}):\n"
+              f"    def convert(item):\n"
+              f"        return {{{', '.join(entries)}}}\n"
+              f"    return convert\n")
+    scope: dict[str, Any] = {}
+    exec(source, scope)
+    return scope["bind"](**bound)
+
+
+# (tag, field type) where a field takes the value as it is.
+_AS_IS = frozenset({("S", ds.STRING), ("BOOL", ds.BOOLEAN), ("B", ds.BYTES), ("N", ds.NUMBER_STRING),
+                    ("SS", ds.Array(ds.STRING)), ("BS", ds.Array(ds.BYTES)), ("NS", ds.Array(ds.NUMBER_STRING))})
+
+
+def _as_is(type_: ds.Type, tag: str, spill: bool) -> tuple[str, Any]:
+    """How a compiled converter takes a value of ``tag`` into a field of ``type_``: a template of an expression of
+    the value (``{value}``), the function it calls (``{convert}``), which raises NotAsIs where the general way
+    would not write the value as the field's, and a local it may use (``{temp}``)."""
+    plain = isinstance(type_, ds.Scalar) or (isinstance(type_, ds.Array) and isinstance(type_.items, ds.Scalar))
+    if plain and (tag, type_) in _AS_IS:  # (a struct is not hashable)
+        return f"{{value}}[{tag!r}]", None
+    if tag == "N" and (type_ == ds.FLOAT64 or type_ == ds.FLOAT32):  # as_double's shortcut inline, as it is common
+        return "(float({temp}) if len({temp} := {value}['N']) <= 15 else {convert}({temp}))", _number(type_)
+    if tag == "N" and isinstance(type_, ds.Scalar) and type_ in _NUMERIC:
+        return "{convert}({value}['N'])", _number(type_)
+    if tag == "NS" and isinstance(type_, ds.Array) and isinstance(type_.items, ds.Scalar) and type_.items in _NUMERIC:
+        return "[{convert}(n) for n in {value}['NS']]", _number(type_.items)
+    if tag == "M" and isinstance(type_, ds.Struct):
+        return "{convert}({value}['M'])", lambda m: document(type_, m, spill)
+    general = _converter(type_, spill)
+
+    def strict(value: DDBValue) -> Any:
+        converted = general(value)
+        if converted is UNFIT:
+            raise NotAsIs
+        return converted
+    return "{convert}({value})", strict
+
+
+_NUMERIC = (ds.INT32, ds.INT64, ds.FLOAT32, ds.FLOAT64)
+
+
+def _number(target: ds.Scalar) -> Callable[[str], Any]:
+    """number_value for a numeric field, raising NotAsIs instead of returning UNFIT."""
+    if target == ds.FLOAT64 or target == ds.FLOAT32:
+        def double(text: str) -> float:
+            if len(text) <= 15:  # as_double's own shortcut
+                return float(text)
+            value = as_double(text)
+            if value is None:
+                raise NotAsIs
+            return value
+        return double
+    bounds = INT32_RANGE if target == ds.INT32 else INT64_RANGE
+
+    def whole(text: str) -> int:
+        value = as_int(text, bounds)
+        if value is None:
+            raise NotAsIs
+        return value
+    return whole
 
 
 def fits(type_: ds.Type, value: DDBValue) -> bool:

@@ -184,3 +184,72 @@ def test_a_page_the_schema_already_holds_is_written_without_inferring_again(monk
     records = builder.snapshot(header, [item("b", n={"N": "2"}, m={"M": {"k": {"S": "w"}}})], 5)
     assert observed == [] and header["document"]["version"] == 2
     assert documents(records) == [(None, {"pk": "b", "n": 2.0, "m": {"k": "w"}})]
+
+
+def test_a_schema_change_mid_page_is_seen_and_the_whole_page_is_written_against_the_new_version():
+    builder = auto()
+    builder.snapshot({}, [item("a", n={"N": "1"})], 5)
+    header: dict = {}
+    records = builder.snapshot(header, [item("b", n={"N": "2"}), item("c", new={"S": "x"}), item("d", n={"N": "3"})],
+                               5)
+    assert header["document"]["version"] == 3 and "new" in builder.version.struct.fields
+    assert documents(records) == [(None, {"pk": "b", "n": 2.0}), (None, {"pk": "c", "new": "x"}),
+                                  (None, {"pk": "d", "n": 3.0})]
+
+
+def test_a_page_the_schema_does_not_hold_infers_only_the_items_it_does_not_hold(monkeypatch):
+    builder = auto()
+    builder.snapshot({}, [item("a", v={"S": "x"})], 5)
+    builder.snapshot({}, [item("b", v={"N": "1"})], 5)  # v: S, then N: the overflow
+    observed = []
+    real = builder._inference.observe
+
+    def observe(struct, image):
+        observed.append(image)
+        return real(struct, image)
+    monkeypatch.setattr(builder._inference, "observe", observe)
+    spilled = item("d", v={"N": "2"})
+    records = builder.snapshot({}, [item("c", v={"S": "y"}), spilled, item("e", v={"S": "z"})], 5)
+    assert observed == [spilled]
+    assert [d[1] for d in documents(records)] == [
+        {"pk": "c", "v": "y"}, {"pk": "d", ds.OVERFLOW_FIELD: '{"v":{"N":"2"}}'}, {"pk": "e", "v": "z"}]
+
+
+def test_an_item_that_a_field_widened_later_in_the_page_no_longer_holds_goes_to_the_overflow():
+    builder = auto("auto")
+    builder.snapshot({}, [item("a", n={"N": "1"})], 5)  # INT32
+    big = item("b", n={"N": "9007199254740993"})  # 2**53 + 1: INT64, which a FLOAT64 cannot hold exactly
+    header: dict = {}
+    records = builder.snapshot(header, [big, item("c", n={"N": "0.5"})], 5)  # INT64, then FLOAT64
+    assert builder.version.struct.fields["n"].type == ds.FLOAT64 and builder.version.struct.overflow
+    assert documents(records) == [(None, {"pk": "b", ds.OVERFLOW_FIELD: '{"n":{"N":"9007199254740993"}}'}),
+                                  (None, {"pk": "c", "n": 0.5})]
+    assert header["document"] is builder.version.header
+
+
+def test_cdc_pages_use_the_same_schema_and_compiled_converters_as_snapshot_pages():
+    builder = auto()
+    builder.snapshot({}, [item("a", n={"N": "1"})], 5)
+    change = {"eventName": "MODIFY", "dynamodb": {
+        "Keys": {"pk": {"S": "a"}}, "SequenceNumber": "1", "ApproximateCreationDateTime": 1.0,
+        "OldImage": item("a", n={"N": "1"}), "NewImage": item("a", n={"N": "2"})}}
+    header: dict = {}
+    assert documents(builder.changes(header, [change])) == [({"pk": "a", "n": 1.0}, {"pk": "a", "n": 2.0})]
+    assert header["document"]["version"] == 2
+
+
+def test_a_first_page_infers_its_first_item_and_then_only_the_items_the_schema_grown_so_far_does_not_hold(monkeypatch):
+    builder = auto()
+    observed = []
+    real = builder._inference.observe
+
+    def observe(struct, image):
+        observed.append(image)
+        return real(struct, image)
+    monkeypatch.setattr(builder._inference, "observe", observe)
+    page = [item(str(i), n={"N": str(i)}) for i in range(5)] + [item("x", new={"S": "y"}), item("y", n={"N": "1"})]
+    header: dict = {}
+    records = builder.snapshot(header, page, 5)
+    assert observed == [page[0], page[5]]
+    assert header["document"]["version"] == 2 and sorted(builder.version.struct.fields) == ["n", "new", "pk"]
+    assert len(documents(records)) == len(page)

@@ -176,3 +176,79 @@ def test_a_top_level_attribute_named_like_a_nested_path_gets_a_struct_of_another
 def test_what_spills_inside_the_maps_of_a_list_is_found_for_the_warning():
     struct = infer([{"l": {"L": [{"M": {"x": {"S": "a"}}}]}}, {"l": {"L": [{"M": {"x": {"N": "1"}}}]}}])
     assert td.overflowed(struct, {"l": {"L": [{"M": {"x": {"N": "1"}}}, {"M": {"x": {"S": "b"}}}]}}) == ["l[].x"]
+
+
+# --- the converters compiled per struct and attribute names ---------------------------------------------------
+
+EVERY_KIND = {"s": {"S": "x"}, "n": {"N": "1.5"}, "b": {"BOOL": True}, "bin": {"B": "AAE="}, "ss": {"SS": ["a"]},
+              "ns": {"NS": ["1", "2"]}, "bs": {"BS": ["AAE="]}, "m": {"M": {"k": {"S": "v"}, "j": {"N": "2"}}},
+              "l": {"L": [{"S": "a"}, {"S": "b"}]}, "lm": {"L": [{"M": {"x": {"N": "1"}}}]}}
+
+
+@pytest.mark.parametrize("mode", ["double", "long", "string", "auto"])
+def test_a_compiled_converter_writes_what_the_general_way_writes(mode):
+    items = [{k: v for k, v in EVERY_KIND.items() if not (mode == "long" and k == "n")}]  # 1.5: no long
+    struct = infer(items, mode)
+    for spill in (False, True):
+        assert td.document(struct, items[0], spill) == td._document(struct, items[0], spill)
+        assert struct.shapes[spill][tuple(items[0])] is not None  # compiled, and kept for the next item
+
+
+@pytest.mark.parametrize(("then", "written"), [
+    ({"a": {"NULL": True}, "n": {"N": "2"}}, {"a": None, "n": 2}),  # another tag: NULL
+    ({"a": {"S": "y"}, "n": {"N": "1.5"}}, {"a": "y", ds.OVERFLOW_FIELD: '{"n":{"N":"1.5"}}'}),  # not a long
+    ({"a": {"N": "1"}, "n": {"N": "3"}}, {"n": 3, ds.OVERFLOW_FIELD: '{"a":{"N":"1"}}'}),  # S, then N
+])
+def test_an_item_of_known_attribute_names_that_the_compiled_converter_does_not_take_goes_the_general_way(then, written):
+    struct = infer([{"a": {"S": "x"}, "n": {"N": "1"}}, then], "long")
+    assert td.document(struct, {"a": {"S": "x"}, "n": {"N": "1"}}) == {"a": "x", "n": 1}  # compiles for (a, n)
+    assert td.document(struct, then) == written
+    assert td.document(struct, then) == td._document(struct, then, True)
+
+
+def test_without_spilling_an_item_the_compiled_converter_does_not_take_still_asks_for_evolution():
+    struct = infer([{"a": {"S": "x"}}])
+    assert td.document(struct, {"a": {"S": "y"}}, spill=False) == {"a": "y"}
+    with pytest.raises(td.NeedsEvolution):
+        td.document(struct, {"a": {"N": "1"}}, spill=False)
+
+
+def test_a_grown_struct_compiles_its_own_converters():
+    struct = infer([{"a": {"S": "x"}}])
+    td.document(struct, {"a": {"S": "x"}})
+    grown = td.Inference("double", DOC).observe(struct, {"a": {"S": "x"}, "b": {"N": "1"}})
+    assert grown is not struct and grown.shapes[True] == {} and struct.shapes[True] != {}
+    assert td.document(grown, {"a": {"S": "x"}, "b": {"N": "1"}}) == {"a": "x", "b": 1.0}
+
+
+def test_attribute_names_are_data_in_a_compiled_converter_never_code():
+    names = ["x): import os  #", "a b", "'", '"', "\\", "{n0}", "1st", "_ddb_overflow", "é" * 3, "x" * 200]
+    item = {name: {"S": name} for name in names}
+    struct = infer([item])
+    assert td.document(struct, item) == {struct.fields[n].name: n for n in names} == td._document(struct, item, True)
+
+
+def test_compiled_converters_are_kept_for_a_bounded_number_of_attribute_name_tuples():
+    items = [{f"a{i}": {"S": "x"}} for i in range(td.MAX_SHAPES + 10)]
+    struct = infer(items)
+    assert [td.document(struct, i) for i in items] == [{f"a{i}": "x"} for i in range(len(items))]
+    assert len(struct.shapes[True]) == td.MAX_SHAPES
+
+
+def test_a_page_of_documents_is_each_items_document_with_long_numbers_checked_for_exactness():
+    struct = infer([{"n": {"N": "1"}, "s": {"S": "x"}}, {"n": {"N": "12345678901234567.5"}}])  # has the overflow
+    items = [{"n": {"N": "1.25"}, "s": {"S": "a"}}, {"n": {"N": "9007199254740992"}, "s": {"S": "b"}},  # exact
+             {"n": {"N": "9007199254740993"}, "s": {"S": "c"}}, {"s": {"S": "d"}, "n": {"N": "2"}}]  # not, order
+    expected = [{"n": 1.25, "s": "a"}, {"n": 9007199254740992.0, "s": "b"},
+                {"s": "c", ds.OVERFLOW_FIELD: '{"n":{"N":"9007199254740993"}}'}, {"s": "d", "n": 2.0}]
+    assert td.documents(struct, items) == expected == [td._document(struct, i, True) for i in items]
+    with pytest.raises(td.NeedsEvolution):
+        td.documents(struct, items, spill=False)
+
+
+def test_once_a_struct_has_its_maximum_of_compiled_converters_nothing_more_is_compiled(monkeypatch):
+    struct = infer([{f"a{i}": {"S": "x"}} for i in range(td.MAX_SHAPES + 1)])
+    for i in range(td.MAX_SHAPES):
+        td.document(struct, {f"a{i}": {"S": "x"}})
+    monkeypatch.setattr(td, "_compile", lambda *args: pytest.fail("compiled past the maximum"))
+    assert td.document(struct, {f"a{td.MAX_SHAPES}": {"S": "y"}}) == {f"a{td.MAX_SHAPES}": "y"}
