@@ -3,10 +3,13 @@
 Threads are told apart by their name (``/proc/<pid>/task/<tid>/comm``, 15 characters): the JVM names its own, Connect
 names its task threads, and the engine's Python threads keep the interpreter's name. Work that Connect's task
 thread does through JPype (the engine's poll and the decoder) counts as the task thread's, as it is on that thread.
+A stock worker runs the engine in child processes of its JVM (one per task, one for the connector side): their CPU
+counts as the worker's, as one kind.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import Counter
 from dataclasses import dataclass
@@ -26,6 +29,7 @@ KINDS = (
     ("python", "engine Python threads"),
     ("ddb-cdc", "engine Python threads"),
 )
+CHILDREN = "engine child processes"
 
 
 def kind_of(name: str) -> str:
@@ -33,8 +37,16 @@ def kind_of(name: str) -> str:
 
 
 def thread_ticks(pid: int) -> Counter[str]:
-    """CPU ticks (user + system) per kind of thread of a process, so far. Threads gone since are not counted:
-    sample a steady state, where the threads are long-lived."""
+    """CPU ticks (user + system) per kind of thread of a process, plus its child processes' as one kind, so far.
+    Threads and children gone since are not counted: sample a steady state, where they are long-lived."""
+    ticks = process_ticks(pid)
+    for child in child_pids(pid):
+        with contextlib.suppress(OSError):  # the child ended while we looked
+            ticks[CHILDREN] += sum(process_ticks(child).values())
+    return ticks
+
+
+def process_ticks(pid: int) -> Counter[str]:
     ticks: Counter[str] = Counter()
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
@@ -44,6 +56,19 @@ def thread_ticks(pid: int) -> Counter[str]:
             continue  # the thread ended while we looked
         ticks[kind_of(name)] += int(fields[11]) + int(fields[12])
     return ticks
+
+
+def child_pids(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``, from each one's /proc stat (the kernel's ``children`` files are not
+    reliable while the children run)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+        except OSError:
+            continue  # it ended while we looked
+    return found
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ three (450k, the figure reported), and prints the worker's RSS after each: it mu
 size (the JVM heap is fixed and pre-touched so the figure shows the engine).
   (r) then, on the same worker with the same converters, the reference source (bench/reference.py) emits the same
       number of the same records from memory: Connect's floor for this work.
+  (s) with `--worker stock`, (c) again on a fresh stock worker (Kafka's ConnectDistributed on plain `java`, the engine
+      in a Python child process per task), and `RESULT snapshot-stock ratio=<(s) items/s / (c) items/s>`.
 For (c) and (r) the worker's CPU per record in the steady state (25% to 85% of the run's records) is printed, split
 by kind of thread (bench/cpu.py), and `RESULT snapshot-cpu ratio=<(r) µs / (c) µs>` ends the run: 1.0 means our
 connector costs a worker core no more than any Connect source writing the same records.
@@ -55,7 +57,7 @@ from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from bench import reference
-from bench.cpu import CpuPerRecord, CpuWindow
+from bench.cpu import CpuPerRecord, CpuWindow, child_pids
 from python_connector.aws.client import JsonClient
 from python_connector.cli.translate import DEFAULT_FORMAT, translate
 from python_connector.config import formats
@@ -63,7 +65,15 @@ from python_connector.records.tables import TableInfo
 from stack.stack import PLUGINS
 from tests.integration.conftest import ENDPOINTS, Stack, local_stack
 from tests.integration.tables import create_table, load
-from tests.integration.workers import free_port, rest_answers, start_launched, worker_properties
+from tests.integration.workers import (
+    free_port,
+    install_stock,
+    rest_answers,
+    start_launched,
+    start_stock,
+    wait_for_rest,
+    worker_properties,
+)
 
 SEGMENTS = 5
 PAYLOAD = "p" * 880
@@ -288,13 +298,13 @@ def reference_run(worker: BenchWorker, tmp: Path, table: str, records: int, conv
     return run
 
 
-def load_tables(stack: Stack, items: int) -> list[str]:
+def load_tables(stack: Stack, items: int, stream_view: str | None = None) -> list[str]:
     """Three new tables of ``items`` bench items each (not timed)."""
     ddb = stack.dynamodb()
     tables = [f"bench_{uuid.uuid4().hex[:6]}_{i}" for i in range(3)]
     started = time.perf_counter()
     for t in tables:
-        create_table(ddb, t, [("pk", "S"), ("sk", "N")])
+        create_table(ddb, t, [("pk", "S"), ("sk", "N")], stream_view=stream_view)
     threads = [threading.Thread(target=load, args=(ddb, t, items, item)) for t in tables]
     for th in threads:
         th.start()
@@ -370,6 +380,56 @@ def document_result(runs: dict[str, list[DocumentRun]], records: int, fmt: str) 
             f"{whole['schema']:.1f} / {whole['json_string']:.1f} µs/record whole runs, {fmt})")
 
 
+# --worker stock: the same snapshot on a stock worker, in the same run.
+STOCK_HEAP = ("-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch")  # BenchWorker's, so that only the engine's hosting differs
+
+
+class StockBenchWorker(BenchWorker):
+    """A fresh stock worker (plain `java`, Kafka's ConnectDistributed) as tests/integration/workers.py starts one: the
+    packaged archive unzipped in plugin.path, its wheel in a fresh venv, the engine in a Python child process per
+    task (and one for the connector side). Its CPU and RSS include those children."""
+
+    def __init__(self, stack: Stack, tmp: Path):  # not BenchWorker's, which starts a launched worker
+        install = install_stock(tmp / "stock")
+        self.stack = stack
+        group, port = f"bench-stock-{uuid.uuid4().hex[:8]}", free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = tmp / f"{group}.log"
+        properties = worker_properties(tmp / f"{group}.properties", stack.bootstrap, port, group, install.plugins)
+        self.process = start_stock(properties, self.log, install.python, heap=STOCK_HEAP)
+        wait_for_rest(self.process, self.url, self.log)
+
+    def rss_mb(self) -> float:
+        return super().rss_mb() + sum(rss_mb(child) for child in child_pids(self.process.pid))
+
+
+def rss_mb(pid: int) -> float:
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def stock_run(stack: Stack, tmp: Path, tables: list[str], items: int, converters: dict[str, str]) -> Run:
+    """The launcher's runs again on a stock worker: one table to warm it up, then the three (the figure)."""
+    print("(s) the same on a stock worker, the engine in a child process per task:", flush=True)
+    worker = StockBenchWorker(stack, tmp)
+    try:
+        worker.snapshot("stock-warm-up", tables[:1], items, "-stock-one", **converters)
+        return worker.snapshot("stock-three", tables, 3 * items, "-stock-three", **converters)
+    finally:
+        worker.stop()
+        delete_topics(stack.bootstrap, [tables[0] + "-stock-one", *(t + "-stock-three" for t in tables)])
+
+
+def stock_result(launcher: Run, stock: Run, items: int) -> str:
+    ours, theirs = items / launcher.seconds, items / stock.seconds
+    return (f"RESULT snapshot-stock ratio={theirs / ours:.3f} stock-worker items/s over launcher-worker items/s "
+            f"({theirs:,.0f} / {ours:,.0f}; worker CPU per record {stock.cpu.total_us:.1f} / "
+            f"{launcher.cpu.total_us:.1f} µs, steady state)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--items", type=int, default=150_000, help="items per table (3 tables)")
@@ -382,6 +442,8 @@ def main() -> None:
     parser.add_argument("--strategy", choices=("BLOCKING", "CONCURRENT", "BOTH"), default="BLOCKING",
                         help="dynamodb.snapshot.strategy: BLOCKING, today's SNAPSHOT-mode figure; CONCURRENT or BOTH "
                              "(beside BLOCKING in the same run) with SNAPSHOT_CDC on tables with a stream")
+    parser.add_argument("--worker", choices=("launcher", "stock"), default="launcher",
+                        help="stock: the same snapshot on a stock worker too (the engine in child processes)")
     args = parser.parse_args()
     strategies: list[str | None] = {"BLOCKING": [None], "CONCURRENT": ["CONCURRENT"],
                                     "BOTH": ["BLOCKING", "CONCURRENT"]}[args.strategy]
@@ -391,20 +453,7 @@ def main() -> None:
         return document_bench(stack, args.items, args.format, converters)
     converters.update(document_settings(args.document))
     ddb = stack.dynamodb()
-    run = uuid.uuid4().hex[:6]
-    tables = [f"bench_{run}_{i}" for i in range(3)]
-    started = time.perf_counter()
-    for t in tables:
-        create_table(ddb, t, [("pk", "S"), ("sk", "N")],
-                     stream_view=None if strategies == [None] else "NEW_AND_OLD_IMAGES")
-    threads = [threading.Thread(target=load, args=(ddb, t, args.items, item)) for t in tables]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(3600)
-        if th.is_alive():
-            raise SystemExit("loading the bench tables took over an hour: is DynamoDB Local answering?")
-    print(f"loaded {3 * args.items:,} items in {time.perf_counter() - started:.0f}s (not timed below)", flush=True)
+    tables = load_tables(stack, args.items, None if strategies == [None] else "NEW_AND_OLD_IMAGES")
     try:
         boto_rate, _ = timed("(a) boto3 parallel Scan", lambda: boto3_scan(stack.dynamodb_endpoint, tables))
         lean_rate, _ = timed("(b) lean reader (signed HTTP + orjson)", lambda: lean_scan(stack.dynamodb_endpoint,
@@ -422,6 +471,7 @@ def main() -> None:
                 floor = reference_run(worker, Path(tmp), tables[0], 3 * args.items, converters)
             finally:
                 worker.stop()
+            stock = stock_run(stack, Path(tmp), tables, args.items, converters) if args.worker == "stock" else None
     finally:
         for t in tables:
             ddb.delete_table(TableName=t)
@@ -439,6 +489,8 @@ def main() -> None:
           f"((c)/(a)={rate / boto_rate:.2f})")
     print(f"RESULT snapshot-cpu ratio={floor.cpu.total_us / ours.cpu.total_us:.3f} reference-source µs/record over "
           f"connector µs/record ({floor.cpu.total_us:.1f} / {ours.cpu.total_us:.1f}, steady state, {args.format})")
+    if stock is not None:
+        print(stock_result(ours, stock, 3 * args.items))
 
 
 if __name__ == "__main__":

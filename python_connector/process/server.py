@@ -34,6 +34,10 @@ PARENT_ENV = "DDB_CDC_PARENT_PID"  # the worker's pid, as the plugin saw it when
 SWITCH_INTERVAL_S = 0.001
 PARENT_CHECK_S = 1.0
 STOP_TASKS_WAIT_S = 10.0  # how long an exit waits for the tasks to stop before it leaves anyway
+# A poll's answer is up to max.batch.size records (~5 MB at 5,000): with the default ~200 KB send buffer the child
+# and the task thread hand it over in some 25 wake-ups, each a wait for a core on a busy host. The kernel caps this
+# at net.core.wmem_max.
+SEND_BUFFER_BYTES = 8 << 20
 
 # operation -> what it does with the engine and the request's arguments (JSON values)
 OPERATIONS: dict[str, Callable[[Engine, list[Any]], Any]] = {
@@ -92,6 +96,7 @@ class Server:
     def _connection(self, conn: socket.socket) -> None:
         with conn:
             try:
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
                 hello = framing.read_frame(conn)
                 if hello is None or not hmac.compare_digest(bytes(hello), self._secret):
                     log.warning("Refused a connection without the right secret")

@@ -133,9 +133,10 @@ def start_broker(directory: Path, auto_create: bool) -> tuple[subprocess.Popen, 
 
 
 def start_stock(properties: Path, log: Path, python: Path | None = None, jmx_port: int | None = None,
-                distributed: bool = True) -> subprocess.Popen:
+                distributed: bool = True, heap: Sequence[str] = ("-Xmx512m",)) -> subprocess.Popen:
     """Kafka's own ConnectDistributed (or ConnectStandalone) started by plain `java`: no launcher, no bridge jar.
-    ``python``: the worker's DDB_CDC_PYTHON; ``jmx_port``: remote JMX, unauthenticated, on 127.0.0.1."""
+    ``python``: the worker's DDB_CDC_PYTHON; ``jmx_port``: remote JMX, unauthenticated, on 127.0.0.1; ``heap``: the
+    JVM's heap options (a bench gives it the launcher's)."""
     jmx = [] if jmx_port is None else [
         f"-Dcom.sun.management.jmxremote.port={jmx_port}", f"-Dcom.sun.management.jmxremote.rmi.port={jmx_port}",
         "-Dcom.sun.management.jmxremote.authenticate=false", "-Dcom.sun.management.jmxremote.ssl=false",
@@ -145,7 +146,7 @@ def start_stock(properties: Path, log: Path, python: Path | None = None, jmx_por
         env["DDB_CDC_PYTHON"] = str(python)
     main = "ConnectDistributed" if distributed else "ConnectStandalone"
     return subprocess.Popen(
-        ["java", "-Xmx512m", f"-Dlog4j2.configurationFile={LOG4J}", *jmx, "-cp", KAFKA_CLASSPATH.read_text().strip(),
+        ["java", *heap, f"-Dlog4j2.configurationFile={LOG4J}", *jmx, "-cp", KAFKA_CLASSPATH.read_text().strip(),
          f"org.apache.kafka.connect.cli.{main}", str(properties)],
         stdout=log.open("wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=properties.parent)
 

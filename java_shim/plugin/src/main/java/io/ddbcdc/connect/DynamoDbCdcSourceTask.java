@@ -5,6 +5,7 @@ import io.ddbcdc.connect.engine.Engines;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.connect.data.Schema;
@@ -14,6 +15,7 @@ import org.apache.kafka.connect.source.SourceRecord;
 import org.apache.kafka.connect.source.SourceTask;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Drains the engine's batches into Connect. poll() crosses to the engine once per batch; the engine
@@ -35,10 +37,12 @@ public class DynamoDbCdcSourceTask extends SourceTask {
     @Override
     public void start(Map<String, String> props) {
         String configJson = OffsetsJson.write(props);
-        engine = Engines.forTask(props, "connector " + props.get("name") + " task " + props.get("task.id"));
+        // A task's properties do not carry its id; Connect's logging context on this thread does ("[name|task-0] ").
+        String task = Objects.requireNonNullElse(MDC.get("connector.context"), "[" + props.get("name") + "]").trim();
+        engine = Engines.forTask(props, task);
         try {
             String stored = OffsetsJson.readStored(engine, configJson, context.offsetStorageReader());
-            LOG.info("Task {} starts {} stored offsets", props.get("task.id"), "[]".equals(stored) ? "without" : "with");
+            LOG.info("Task {} starts {} stored offsets", task, "[]".equals(stored) ? "without" : "with");
             handle = engine.startTask(configJson, stored);
         } catch (RuntimeException e) {
             engine.close();

@@ -28,7 +28,10 @@ public interface EngineTransport extends AutoCloseable {
 
     String startTask(String taskConfigJson, String offsetsJson);
 
-    /** The next batch in the wire format (null when none came within the linger); decode it before polling again. */
+    /**
+     * The next batch in the wire format (null when none came within the linger); decode it before this thread calls
+     * the engine again.
+     */
     ByteBuffer poll(String taskHandle);
 
     void acknowledge(String taskHandle, long batchId);

@@ -29,15 +29,31 @@ final class Frames {
 
     /** The next frame's payload, in a heap buffer of exactly its size, positioned at 0. */
     static ByteBuffer read(SocketChannel channel) throws IOException {
+        ByteBuffer payload = ByteBuffer.allocate(length(channel));
+        fill(channel, payload);
+        return payload.flip();
+    }
+
+    /**
+     * The next frame's payload in {@code reuse} (from position 0 to its limit), or in a new direct buffer when it
+     * does not fit: the buffer to pass next time.
+     */
+    static ByteBuffer read(SocketChannel channel, ByteBuffer reuse) throws IOException {
+        int length = length(channel);
+        ByteBuffer payload = length <= reuse.capacity() ? reuse.clear()
+                : ByteBuffer.allocateDirect(Math.max(length, 2 * reuse.capacity()));
+        fill(channel, payload.limit(length));
+        return payload.flip();
+    }
+
+    private static int length(SocketChannel channel) throws IOException {
         ByteBuffer head = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
         fill(channel, head);
         int length = head.flip().getInt();
         if (length < 0 || length > MAX_FRAME) {
             throw new IOException("bad frame length " + length + " from the engine process");
         }
-        ByteBuffer payload = ByteBuffer.allocate(length);
-        fill(channel, payload);
-        return payload.flip();
+        return length;
     }
 
     private static void fill(SocketChannel channel, ByteBuffer buffer) throws IOException {

@@ -41,6 +41,12 @@ public final class ProcessTransport implements EngineTransport {
         return t;
     });
 
+    // Each calling thread's answers land in one direct buffer of its own, reused: a 5,000-record batch is ~5 MB,
+    // which on the heap is a humongous G1 allocation per poll, and a socket read into the heap goes through a direct
+    // buffer anyway. Engine.poll's contract already ends a batch's validity at the thread's next call.
+    private static final ThreadLocal<ByteBuffer> ANSWERS = ThreadLocal.withInitial(
+            () -> ByteBuffer.allocateDirect(64 << 10));
+
     private final EngineProcess process;
     private final boolean owned;
     private final String source;
@@ -159,7 +165,8 @@ public final class ProcessTransport implements EngineTransport {
         ByteBuffer answer;
         try {
             Frames.write(channel, request);
-            answer = Frames.read(channel);
+            answer = Frames.read(channel, ANSWERS.get());
+            ANSWERS.set(answer);
         } catch (IOException e) {
             closeQuietly(channel);
             throw closed ? new ConnectException("The DynamoDB CDC engine process was stopped during '" + operation
