@@ -1,8 +1,9 @@
 """A worker's CPU by kind of thread, from /proc: what one record costs, and where.
 
 Threads are told apart by their name (``/proc/<pid>/task/<tid>/comm``, 15 characters): the JVM names its own, Connect
-names its task threads, and the engine's Python threads keep the interpreter's name. Work that Connect's task
-thread does through JPype (the engine's poll and the decoder) counts as the task thread's, as it is on that thread.
+names its task threads, the engine names its readers ``ddbcdc-*`` and its other Python threads keep the
+interpreter's name. Work that Connect's task thread does through JPype (the engine's poll and the decoder) counts as
+the task thread's, as it is on that thread.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ KINDS = (
     ("G1 ", "GC"),
     ("VM Thread", "GC"),
     ("python", "engine Python threads"),
-    ("ddb-cdc", "engine Python threads"),
+    ("ddbcdc-", "engine Python threads"),  # the engine's readers (python_connector/task/threads.py)
 )
 
 
