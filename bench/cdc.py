@@ -10,8 +10,8 @@ Writes 150,000 changes (inserts of snapshot.py's ~1 KB items, NEW_AND_OLD_IMAGES
       connector creation until the last change is readable in Kafka: once on the cold worker, then again on the
       same stream under a new connector name on the now warm worker (the figure reported, as in snapshot.py).
   (r) the reference source (bench/reference.py) emitting the same change records from memory on the same worker:
-      Connect's floor; `RESULT cdc-cpu ratio=<(r) µs / (c) µs per record>` compares the steady-state CPU per record
-      (bench/cpu.py) of the warm run with it.
+      Connect's floor; `RESULT cdc-cpu ratio=<(r) µs / (c) µs per record>` compares the CPU per record over the warm
+      run (bench/cpu.py, as in snapshot.py) with it.
 Then end-to-end latency, PutItem to record readable in Kafka, at 500 writes/s for 10 s (records in the worker's
 JsonConverter, whose keys the latency reader parses), with poll.linger.ms=0 and with the default (5000): p50 and
 p99 (the achieved write rate is printed: a PutItem costs DynamoDB Local ~1 ms of CPU and the signing client
@@ -256,7 +256,7 @@ def reference_run(worker: BenchWorker, tmp: Path, table: str, records: int, conv
     run = worker.time_to_kafka("reference", reference.connector_config(batch, records, 1, converters),
                                [table + "-ref"], records)
     print(f"(r) reference source, from memory: {records:,} records in {run.seconds:.1f}s = "
-          f"{records / run.seconds:,.0f} records/s\n    steady state: {run.cpu.describe()}", flush=True)
+          f"{records / run.seconds:,.0f} records/s\n    whole run: {run.cpu.describe()}", flush=True)
     return run
 
 
@@ -290,7 +290,7 @@ def throughput(stack: Stack, worker: BenchWorker, changes: int, log: Path, conve
                 rate = changes / drained.seconds
                 print(f"(c) connector end to end, {run} worker: {changes:,} changes in {drained.seconds:.1f}s = "
                       f"{rate:,.0f} changes/s; worker CPU {(worker.cpu_s() - cpu) / drained.seconds:.0%} of a core, "
-                      f"RSS {worker.rss_mb():,.0f} MB\n    steady state: {drained.cpu.describe()}", flush=True)
+                      f"RSS {worker.rss_mb():,.0f} MB\n    whole run: {drained.cpu.describe()}", flush=True)
             floor = reference_run(worker, log.parent, table, changes, converters)
         finally:
             delete_topics(stack.bootstrap, [f"{table}-cold", f"{table}-warm", f"{table}-ref"])
@@ -299,7 +299,7 @@ def throughput(stack: Stack, worker: BenchWorker, changes: int, log: Path, conve
 
 def simulator_throughput(stack: Stack, worker: BenchWorker, changes: int, shards: int, converters: dict[str, str]
                          ) -> tuple[float, CpuPerRecord]:
-    """(d) Changes/s and the worker's steady-state CPU per change of the connector draining the simulator's
+    """(d) Changes/s and the worker's CPU per change (whole run) of the connector draining the simulator's
     `shards`-shard stream from TRIM_HORIZON (the changes made as history, then writes paused)."""
     history_s = 20.0
     table = f"benchsim_{uuid.uuid4().hex[:6]}"
@@ -315,7 +315,7 @@ def simulator_throughput(stack: Stack, worker: BenchWorker, changes: int, shards
         finally:
             delete_topics(stack.bootstrap, [table])
     print(f"(d) connector end to end, simulator, {shards} shards: {made:,} changes in {run.seconds:.1f}s = "
-          f"{made / run.seconds:,.0f} changes/s\n    steady state: {run.cpu.describe()}", flush=True)
+          f"{made / run.seconds:,.0f} changes/s\n    whole run: {run.cpu.describe()}", flush=True)
     return made / run.seconds, run.cpu
 
 
@@ -358,7 +358,7 @@ def main() -> None:
     print(f"RESULT cdc ratio={d.rate / d.lean_rate:.3f} connector changes/s over lean-drain changes/s "
           f"((c)/(a)={d.rate / d.boto_rate:.2f})")
     print(f"RESULT cdc-cpu ratio={d.floor.total_us / d.cpu.total_us:.3f} reference-source µs/record over connector "
-          f"µs/record ({d.floor.total_us:.1f} / {d.cpu.total_us:.1f}, steady state, {args.format})")
+          f"µs/record ({d.floor.total_us:.1f} / {d.cpu.total_us:.1f}, warm worker, {args.format})")
 
 
 if __name__ == "__main__":
