@@ -6,15 +6,16 @@ Writes 150,000 changes (inserts of snapshot.py's ~1 KB items, NEW_AND_OLD_IMAGES
   (b) a lean drain: python_connector.aws.client.JsonClient (signed requests over urllib3, pages parsed with orjson),
       counting;
   (c) the connector (dynamodb.table.sync.mode=CDC from TRIM_HORIZON, poll.linger.ms=100 and
-      max.batch.size=5000 as in snapshot.py) on a fresh launched worker, from connector creation until the
-      last change is readable in Kafka: once on the cold worker, then again on the same stream under a new
-      connector name on the now warm worker (the figure reported, as in snapshot.py).
+      max.batch.size=5000 as in snapshot.py, records in --format, default AVRO) on a fresh launched worker, from
+      connector creation until the last change is readable in Kafka: once on the cold worker, then again on the
+      same stream under a new connector name on the now warm worker (the figure reported, as in snapshot.py).
   (r) the reference source (bench/reference.py) emitting the same change records from memory on the same worker:
-      Connect's floor; `RESULT cdc-cpu ratio=<(r) µs / (c) µs per record>` compares the steady-state CPU per record
-      (bench/cpu.py) of the warm run with it.
-Then end-to-end latency, PutItem to record readable in Kafka, at 500 writes/s for 10 s, with
-poll.linger.ms=0 and with the default (5000): p50 and p99 (the achieved write rate is printed: a PutItem
-costs DynamoDB Local ~1 ms of CPU and the signing client ~0.6 ms, so a busy 2-core machine falls short).
+      Connect's floor; `RESULT cdc-cpu ratio=<(r) µs / (c) µs per record>` compares the CPU per record over the warm
+      run (bench/cpu.py, as in snapshot.py) with it.
+Then end-to-end latency, PutItem to record readable in Kafka, at 500 writes/s for 10 s (records in the worker's
+JsonConverter, whose keys the latency reader parses), with poll.linger.ms=0 and with the default (5000): p50 and
+p99 (the achieved write rate is printed: a PutItem costs DynamoDB Local ~1 ms of CPU and the signing client
+~0.6 ms, so a busy 2-core machine falls short).
 
 Each part runs against a new in-memory DynamoDB Local of its own, not the stack's. DynamoDB Local keeps
 every stream record (of deleted tables too, for 24 hours) in one SQLite table keyed only by sequence
@@ -63,8 +64,20 @@ from confluent_kafka import Consumer, TopicPartition
 
 from bench import reference
 from bench.cpu import CpuPerRecord
-from bench.snapshot import BenchWorker, Run, delete_topics, item, routed, running_stack, timed, topic_total
+from bench.snapshot import (
+    BenchWorker,
+    Run,
+    delete_topics,
+    item,
+    output_converters,
+    routed,
+    running_stack,
+    timed,
+    topic_total,
+)
 from python_connector.aws.client import JsonClient
+from python_connector.cli.translate import DEFAULT_FORMAT
+from python_connector.config import formats
 from python_connector.records.tables import TableInfo
 from python_connector.streams.dynamodb import STREAMS_TARGET
 from stack.stack import ROOT, dynamodb_command, dynamodb_ready
@@ -237,17 +250,17 @@ class Drains:
     floor: CpuPerRecord
 
 
-def reference_run(worker: BenchWorker, tmp: Path, table: str, records: int) -> Run:
+def reference_run(worker: BenchWorker, tmp: Path, table: str, records: int, converters: dict[str, str]) -> Run:
     """Connect's floor: the same change records from memory through the same worker (see bench/reference.py)."""
     batch = reference.cdc_batch(tmp / "cdc.batch", TableInfo(table, tuple(KEY)), item, table + "-ref")
-    run = worker.time_to_kafka("reference", reference.connector_config(batch, records, 1, {}), [table + "-ref"],
-                               records)
+    run = worker.time_to_kafka("reference", reference.connector_config(batch, records, 1, converters),
+                               [table + "-ref"], records)
     print(f"(r) reference source, from memory: {records:,} records in {run.seconds:.1f}s = "
-          f"{records / run.seconds:,.0f} records/s\n    steady state: {run.cpu.describe()}", flush=True)
+          f"{records / run.seconds:,.0f} records/s\n    whole run: {run.cpu.describe()}", flush=True)
     return run
 
 
-def throughput(stack: Stack, worker: BenchWorker, changes: int, log: Path) -> Drains:
+def throughput(stack: Stack, worker: BenchWorker, changes: int, log: Path, converters: dict[str, str]) -> Drains:
     """Changes/s of (a) the boto3 drain, (b) the lean drain and (c) the connector on the warm worker."""
     with fresh_dynamodb(stack, log) as own:
         ddb = own.dynamodb()
@@ -271,22 +284,22 @@ def throughput(stack: Stack, worker: BenchWorker, changes: int, log: Path) -> Dr
         try:
             for run in ("cold", "warm"):
                 config = own.connector_config(table, **CDC, **{"poll.linger.ms": "100", "max.batch.size": "5000",
-                                                              **routed(f"-{run}")})
+                                                              **routed(f"-{run}"), **converters})
                 cpu = worker.cpu_s()
                 drained = worker.time_to_kafka(f"drain-{run}", config, [f"{table}-{run}"], changes)
                 rate = changes / drained.seconds
                 print(f"(c) connector end to end, {run} worker: {changes:,} changes in {drained.seconds:.1f}s = "
                       f"{rate:,.0f} changes/s; worker CPU {(worker.cpu_s() - cpu) / drained.seconds:.0%} of a core, "
-                      f"RSS {worker.rss_mb():,.0f} MB\n    steady state: {drained.cpu.describe()}", flush=True)
-            floor = reference_run(worker, log.parent, table, changes)
+                      f"RSS {worker.rss_mb():,.0f} MB\n    whole run: {drained.cpu.describe()}", flush=True)
+            floor = reference_run(worker, log.parent, table, changes, converters)
         finally:
             delete_topics(stack.bootstrap, [f"{table}-cold", f"{table}-warm", f"{table}-ref"])
     return Drains(boto_rate, lean_rate, rate, drained.cpu, floor.cpu)
 
 
-def simulator_throughput(stack: Stack, worker: BenchWorker, changes: int, shards: int
+def simulator_throughput(stack: Stack, worker: BenchWorker, changes: int, shards: int, converters: dict[str, str]
                          ) -> tuple[float, CpuPerRecord]:
-    """(d) Changes/s and the worker's steady-state CPU per change of the connector draining the simulator's
+    """(d) Changes/s and the worker's CPU per change (whole run) of the connector draining the simulator's
     `shards`-shard stream from TRIM_HORIZON (the changes made as history, then writes paused)."""
     history_s = 20.0
     table = f"benchsim_{uuid.uuid4().hex[:6]}"
@@ -296,13 +309,13 @@ def simulator_throughput(stack: Stack, worker: BenchWorker, changes: int, shards
         sim.pause_writes()
         made = sim.stats()["changes"]
         config = stack.connector_config(table, **CDC, **{
-            "dynamodb.service.endpoint": sim.endpoint, "poll.linger.ms": "100", "max.batch.size": "5000"})
+            "dynamodb.service.endpoint": sim.endpoint, "poll.linger.ms": "100", "max.batch.size": "5000", **converters})
         try:
             run = worker.time_to_kafka("drain-simulator", config, [table], made)
         finally:
             delete_topics(stack.bootstrap, [table])
     print(f"(d) connector end to end, simulator, {shards} shards: {made:,} changes in {run.seconds:.1f}s = "
-          f"{made / run.seconds:,.0f} changes/s\n    steady state: {run.cpu.describe()}", flush=True)
+          f"{made / run.seconds:,.0f} changes/s\n    whole run: {run.cpu.describe()}", flush=True)
     return made / run.seconds, run.cpu
 
 
@@ -310,6 +323,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--changes", type=int, default=150_000, help="changes written to the stream")
     parser.add_argument("--latency-seconds", type=float, default=10, help="how long each latency run writes")
+    parser.add_argument("--format", choices=(*formats.CONVERTERS, "WORKER"), default=DEFAULT_FORMAT,
+                        help="output.data.format (and key format) of (c) and (r), as in snapshot.py; WORKER: the "
+                             "stack worker's JsonConverter")
     parser.add_argument("--simulator", action="store_true", help="also drain the DynamoDB Streams simulator's "
                         "many-shard stream, beside (c); no latency runs")
     parser.add_argument("--shards", type=int, default=64, help="the simulator's shards (default %(default)s)")
@@ -317,14 +333,15 @@ def main() -> None:
     if args.shards < 1 or args.changes < 1:
         parser.error("--shards and --changes must be positive")
     stack = running_stack()
+    converters = {} if args.format == "WORKER" else output_converters(args.format, stack.schema_registry_url)
     # The machine may be shared: the load at the start tells how far to trust the figures.
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at start", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         worker = BenchWorker(stack, Path(tmp), plugins=reference.plugin_path(Path(tmp)))
         try:
-            drains = throughput(stack, worker, args.changes, Path(tmp) / "dynamodb.log")
+            drains = throughput(stack, worker, args.changes, Path(tmp) / "dynamodb.log", converters)
             if args.simulator:
-                sim_rate, sim_cpu = simulator_throughput(stack, worker, args.changes, args.shards)
+                sim_rate, sim_cpu = simulator_throughput(stack, worker, args.changes, args.shards, converters)
                 print(f"RESULT cdc-simulator ratio={sim_rate / drains.rate:.3f} simulator {args.shards}-shard "
                       f"changes/s over DynamoDB Local 1-shard changes/s (CPU a change: {sim_cpu.total_us:,.0f} µs vs "
                       f"{drains.cpu.total_us:,.0f} µs)")
@@ -341,7 +358,7 @@ def main() -> None:
     print(f"RESULT cdc ratio={d.rate / d.lean_rate:.3f} connector changes/s over lean-drain changes/s "
           f"((c)/(a)={d.rate / d.boto_rate:.2f})")
     print(f"RESULT cdc-cpu ratio={d.floor.total_us / d.cpu.total_us:.3f} reference-source µs/record over connector "
-          f"µs/record ({d.floor.total_us:.1f} / {d.cpu.total_us:.1f}, steady state, worker's JsonConverter)")
+          f"µs/record ({d.floor.total_us:.1f} / {d.cpu.total_us:.1f}, warm worker, {args.format})")
 
 
 if __name__ == "__main__":

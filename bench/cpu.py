@@ -1,17 +1,22 @@
 """A worker's CPU by kind of thread, from /proc: what one record costs, and where.
 
 Threads are told apart by their name (``/proc/<pid>/task/<tid>/comm``, 15 characters): the JVM names its own, Connect
-names its task threads, and the engine's Python threads keep the interpreter's name. Work that Connect's task
-thread does through JPype (the engine's poll and the decoder) counts as the task thread's, as it is on that thread.
-A stock worker runs the engine in child processes of its JVM (one per task, one for the connector side): their CPU
-counts as the worker's, as one kind.
+names its task threads, the engine names its readers ``ddbcdc-*`` and its other Python threads keep the
+interpreter's name. Work that Connect's task thread does through JPype (the engine's poll and the decoder) counts as
+the task thread's, as it is on that thread.
+
+The total is the process's own (``/proc/<pid>/stat``), which keeps the CPU of threads that ended. The split follows
+each thread by its id, sampled while the run goes on: Connect runs tasks and connectors on pooled threads that it
+renames for each one (a thread's CPU before the window is not the window's), and a thread that ends (a scan segment
+done) keeps what its last sample saw; what no sample saw is shown as ``exited threads``. A stock worker runs the
+engine in child processes of its JVM (one per task, one for the connector side): their CPU, followed per child the
+same way, counts as the worker's, as one kind.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,8 +32,9 @@ KINDS = (
     ("G1 ", "GC"),
     ("VM Thread", "GC"),
     ("python", "engine Python threads"),
-    ("ddb-cdc", "engine Python threads"),
+    ("ddbcdc-", "engine Python threads"),  # the engine's readers (python_connector/task/threads.py)
 )
+EXITED = "exited threads"
 CHILDREN = "engine child processes"
 
 
@@ -36,26 +42,26 @@ def kind_of(name: str) -> str:
     return next((kind for prefix, kind in KINDS if name.startswith(prefix)), "other")
 
 
-def thread_ticks(pid: int) -> Counter[str]:
-    """CPU ticks (user + system) per kind of thread of a process, plus its child processes' as one kind, so far.
-    Threads and children gone since are not counted: sample a steady state, where they are long-lived."""
-    ticks = process_ticks(pid)
-    for child in child_pids(pid):
-        with contextlib.suppress(OSError):  # the child ended while we looked
-            ticks[CHILDREN] += sum(process_ticks(child).values())
-    return ticks
+def _ticks(stat: str) -> int:
+    fields = stat.rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
 
 
-def process_ticks(pid: int) -> Counter[str]:
-    ticks: Counter[str] = Counter()
+def thread_ticks(pid: int) -> dict[int, tuple[str, int]]:
+    """Each live thread's kind and CPU ticks (user + system) so far, by thread id."""
+    threads = {}
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
             name = (task / "comm").read_text().strip()
-            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            threads[int(task.name)] = (kind_of(name), _ticks((task / "stat").read_text()))
         except OSError:
             continue  # the thread ended while we looked
-        ticks[kind_of(name)] += int(fields[11]) + int(fields[12])
-    return ticks
+    return threads
+
+
+def process_ticks(pid: int) -> int:
+    """CPU ticks of the whole process so far, ended threads included."""
+    return _ticks(Path(f"/proc/{pid}/stat").read_text())
 
 
 def child_pids(pid: int) -> list[int]:
@@ -69,6 +75,15 @@ def child_pids(pid: int) -> list[int]:
         except OSError:
             continue  # it ended while we looked
     return found
+
+
+def children_ticks(pid: int) -> dict[int, int]:
+    """Each live child process's CPU ticks so far, by pid."""
+    out = {}
+    for child in child_pids(pid):
+        with contextlib.suppress(OSError):  # the child ended while we looked
+            out[child] = process_ticks(child)
+    return out
 
 
 @dataclass(frozen=True)
@@ -86,13 +101,28 @@ class CpuPerRecord:
 
 
 class CpuWindow:
-    """CPU of a process between two moments, divided by the records written in between."""
+    """CPU of a process from now until ``per_record``, divided by the records written in between. Call ``sample``
+    every so often meanwhile, so threads that end are split by kind too."""
 
     def __init__(self, pid: int):
         self._pid = pid
-        self._start = thread_ticks(pid)
+        self._start_total = process_ticks(pid)
+        self._start = {tid: ticks for tid, (_, ticks) in thread_ticks(pid).items()}
+        self._children_start = children_ticks(pid)
+        self._last: dict[int, tuple[str, int]] = {}
+        self._children_last: dict[int, int] = {}
+        self.sample()
+
+    def sample(self) -> None:
+        self._last.update(thread_ticks(self._pid))
+        self._children_last.update(children_ticks(self._pid))
 
     def per_record(self, records: int) -> CpuPerRecord:
-        used = thread_ticks(self._pid)
-        used.subtract(self._start)
-        return CpuPerRecord(records, {k: v * TICK_S * 1e6 / max(records, 1) for k, v in used.items() if v > 0})
+        self.sample()
+        total = process_ticks(self._pid) - self._start_total
+        by_kind: dict[str, int] = {}
+        for tid, (kind, ticks) in self._last.items():
+            by_kind[kind] = by_kind.get(kind, 0) + ticks - self._start.get(tid, 0)
+        by_kind[EXITED] = total - sum(by_kind.values())
+        by_kind[CHILDREN] = sum(t - self._children_start.get(c, 0) for c, t in self._children_last.items())
+        return CpuPerRecord(records, {k: v * TICK_S * 1e6 / max(records, 1) for k, v in by_kind.items() if v > 0})

@@ -81,18 +81,33 @@ class SnapshotSource:
             totalSegments=self.total_segments)
 
 
-def item_key(item: Item, key: Sequence[tuple[str, str]]) -> Item:
-    return {name: item[name] for name, _ in key}
-
-
 def snapshot_records(items: Sequence[Item], key: Sequence[tuple[str, str]], ts_ns: int,
                      dumps: Callable[[Any], bytes] = orjson.dumps) -> list[bytes]:
     """One wire record per scanned item: its key, the item as ``after`` (written by ``dumps``: a typed
-    document's writer, see document_builder), its key as the resume position."""
-    record_from, key_dumps = wire.record_from, orjson.dumps
-    head = wire.record_head(ts_ns, b"r", None)
-    return [record_from(head, [item[name][type_].encode() for name, type_ in key], None, dumps(item),
-                        key_dumps(item_key(item, key))) for item in items]
+    document's writer, see document_builder), its key as the resume position.
+
+    Each record is one join of :func:`wire.record_from`'s parts, written out for a key of one attribute and of two
+    (a DynamoDB key has no other size): a call per record and per part cost a scan thread as much as writing the
+    document (the records are the same bytes, tests/unit/test_envelope.py)."""
+    head, i32, null, key_dumps = wire.record_head(ts_ns, b"r", None), wire.I32, wire.NULL, orjson.dumps
+    (hash_name, hash_type), *range_key = key
+    if not range_key:
+        out = []
+        for item in items:
+            hash_value = item[hash_name]
+            h, doc, position = hash_value[hash_type].encode(), dumps(item), key_dumps({hash_name: hash_value})
+            out.append(b"".join((head, i32(len(h)), h, null, i32(len(doc)), doc, i32(len(position)), position,
+                                 null)))
+        return out
+    ((range_name, range_type),) = range_key
+    out = []
+    for item in items:
+        hash_value, range_value = item[hash_name], item[range_name]
+        h, r, doc = hash_value[hash_type].encode(), range_value[range_type].encode(), dumps(item)
+        position = key_dumps({hash_name: hash_value, range_name: range_value})
+        out.append(b"".join((head, i32(len(h)), h, i32(len(r)), r, null, i32(len(doc)), doc, i32(len(position)),
+                             position, null)))
+    return out
 
 
 @dataclass(frozen=True)
@@ -129,17 +144,25 @@ def change_images(record: dict[str, Any]) -> tuple[Item | None, Item | None]:
 def change_records(records: Sequence[dict[str, Any]], key: Sequence[tuple[str, str]],
                    dumps: Callable[[Any], bytes] = orjson.dumps) -> list[bytes]:
     """One wire record per stream record: op from the event, images (:func:`change_images`, written by
-    ``dumps``) as before/after, sequence as position."""
+    ``dumps``) as before/after, sequence as position; each one join of :func:`wire.record`'s parts, as
+    :func:`snapshot_records` writes them."""
+    i32, null, string = wire.I32, wire.NULL, wire.string
+    ops, ttl_headers = {event: string(op) for event, op in OPS.items()}, string(TTL_HEADERS)
     out = []
     for r in records:
         change = r["dynamodb"]
-        op = OPS[r["eventName"]]
         keys = change["Keys"]
-        old, new = change_images(r)
-        before = None if old is None else dumps(old)
-        after = None if new is None else dumps(new)
-        sequence = change["SequenceNumber"].encode()
-        headers = TTL_HEADERS if r.get("userIdentity") == TTL_USER_IDENTITY else None
-        out.append(wire.record(created_ms(r) * 1_000_000, op, sequence,
-                               [keys[name][type_].encode() for name, type_ in key], before, after, sequence, headers))
+        sequence = string(change["SequenceNumber"].encode())  # the seqNo and the position
+        parts = [wire.I64(created_ms(r) * 1_000_000), ops[r["eventName"]], sequence]
+        for name, type_ in key:
+            value = keys[name][type_].encode()
+            parts += (i32(len(value)), value)
+        for image in change_images(r):
+            if image is None:
+                parts.append(null)
+            else:
+                document = dumps(image)
+                parts += (i32(len(document)), document)
+        parts += (sequence, ttl_headers if r.get("userIdentity") == TTL_USER_IDENTITY else null)
+        out.append(b"".join(parts))
     return out

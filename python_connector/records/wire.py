@@ -23,19 +23,19 @@ from typing import Any
 
 import orjson
 
-_I32 = struct.Struct("<i").pack
-_I64 = struct.Struct("<q").pack
+I32 = struct.Struct("<i").pack  # a str's length prefix
+I64 = struct.Struct("<q").pack
 _BATCH_HEAD = struct.Struct("<qi").pack
-NULL = _I32(-1)
+NULL = I32(-1)
 
 
 def string(value: bytes | None) -> bytes:
-    return NULL if value is None else _I32(len(value)) + value
+    return NULL if value is None else I32(len(value)) + value
 
 
 def record_head(source_ts_ns: int, op: bytes, seq_no: bytes | None) -> bytes:
     """What a record starts with; records that share it (a snapshot page's) can share one."""
-    return _I64(source_ts_ns) + string(op) + string(seq_no)
+    return I64(source_ts_ns) + string(op) + string(seq_no)
 
 
 def record_from(head: bytes, key: Sequence[bytes], before: bytes | None, after: bytes | None,
@@ -46,7 +46,7 @@ def record_from(head: bytes, key: Sequence[bytes], before: bytes | None, after: 
         if value is None:
             parts.append(NULL)
         else:
-            parts.append(_I32(len(value)))
+            parts.append(I32(len(value)))
             parts.append(value)
     return b"".join(parts)
 
@@ -61,6 +61,6 @@ def batch(batch_id: int, groups: Sequence[tuple[dict[str, Any], Sequence[bytes]]
     parts = [_BATCH_HEAD(batch_id, len(groups))]
     for header, records in groups:
         parts.append(string(orjson.dumps(header)))
-        parts.append(_I32(len(records)))
+        parts.append(I32(len(records)))
         parts.extend(records)
     return bytearray().join(parts)

@@ -24,7 +24,7 @@ from python_connector.records.tables import TableInfo
 from python_connector.snapshot import concurrent, pacing, plan, scan, strategy
 from python_connector.streams import generations, leases, reader
 from python_connector.streams.dynamodb import DynamoDbStreams, StreamNotUsable, stream_of, streams_client
-from python_connector.task import signals, task_config
+from python_connector.task import signals, task_config, threads
 from python_connector.task.inflight import InFlight, InFlightBatches
 from python_connector.task.task_config import Unit
 
@@ -301,6 +301,7 @@ class SourceTaskEngine:
         """Runs a reader in its own thread; its failure stops its table only."""
 
         def run() -> None:
+            threads.name_this_thread(name)
             try:
                 body()
             except (scan.SnapshotError, reader.CdcError) as e:

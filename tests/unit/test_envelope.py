@@ -4,7 +4,7 @@ import orjson
 import pytest
 
 from python_connector.records import offsets, wire
-from python_connector.records.envelope import SnapshotSource, StreamSource, change_records, item_key, snapshot_records
+from python_connector.records.envelope import SnapshotSource, StreamSource, change_records, snapshot_records
 from python_connector.records.tables import TableInfo
 
 TABLE = TableInfo("orders", (("pk", "S"), ("sk", "N")), 2)
@@ -44,8 +44,12 @@ def test_binary_hash_key_is_sent_as_its_base64_text():
     assert key == "3q2+7w=="
 
 
-def test_item_key_keeps_only_the_key_attributes():
-    assert item_key(ITEM, TABLE.key) == {"pk": {"S": "a"}, "sk": {"N": "-1.50E+3"}}
+@pytest.mark.parametrize("key", [(("pk", "S"),), (("pk", "S"), ("sk", "N")), (("blob", "B"), ("pk", "S"))])
+def test_snapshot_records_are_the_wire_formats_records_with_only_the_key_attributes_as_position(key):
+    items = [ITEM, {**ITEM, "pk": {"S": "b\u00e9"}}]
+    expected = [wire.record_from(wire.record_head(5, b"r", None), [i[n][t].encode() for n, t in key], None,
+                                 orjson.dumps(i), orjson.dumps({n: i[n] for n, _ in key})) for i in items]
+    assert snapshot_records(items, key, 5) == expected
 
 
 def test_snapshot_header_has_the_documented_source_fields_and_typeb_offset():
