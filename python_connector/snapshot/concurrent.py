@@ -31,7 +31,7 @@ import orjson
 from python_connector.records import offsets
 from python_connector.records.buffer import Group, RecordBuffer
 from python_connector.records.document_builder import DocumentBuilder
-from python_connector.records.envelope import SnapshotSource, created_ms, item_key, offset_header
+from python_connector.records.envelope import SnapshotSource, created_ms, offset_header
 from python_connector.records.tables import TableInfo
 from python_connector.snapshot import window
 from python_connector.snapshot.scan import ScannedPage, page_records
@@ -126,7 +126,7 @@ class TableWindow:
     # The scanners' side (PageSink).
     def page(self, source: SnapshotSource, page: ScannedPage) -> int | None:
         held = _Held(source, page, window.PageRead(page.sent_ns // 10**6, page.received_ns // 10**6),
-                     [self._key(item_key(item, self.table.key)) for item in page.items])
+                     [self._key(item) for item in page.items])
         with self._cond:
             while len(self._held) >= self._max_held and not self._stopped.is_set() and not self._dropped(source):
                 self._cond.wait(0.2)
