@@ -85,3 +85,11 @@ def check_replay(records, initial, final):
             state[key] = orjson.loads(p["after"]["document"])
     assert state == final
     return ops
+
+
+def stop_run(changes, rest, name, worker):
+    """The end of a test's run, whatever happened: no more changes, the connector gone, its worker killed."""
+    changes.halt.set()
+    rest.delete_connector(name)
+    worker.kill()
+    worker.wait(30)

@@ -12,7 +12,7 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from tests.integration.conftest import wait_until
-from tests.integration.replay import Changes, check_replay, own_worker
+from tests.integration.replay import Changes, check_replay, own_worker, stop_run
 from tests.integration.tables import create_table, load, scan_all
 
 pytestmark = pytest.mark.local_stack  # runs a worker of its own (this checkout's engine)
@@ -116,10 +116,7 @@ def test_signals_take_ad_hoc_snapshots_once(stack, unique, tmp_path):
         round_trip(stack, ddb, table, 900_004)
         records = stack.read_topic(table)
     finally:
-        changes.halt.set()
-        rest.delete_connector(name)
-        worker.kill()
-        worker.wait(30)
+        stop_run(changes, rest, name, worker)
     after_restart = [r for r in records if r.offset >= size and r.value is not None and r.value["payload"]["op"] == "r"]
     assert after_restart == [], f"{len(after_restart)} snapshot records after the restart: a signal was repeated"
     assert not snapshot_records(records, "4")

@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from tests.integration.conftest import wait_until
-from tests.integration.replay import Changes, check_replay, own_worker
+from tests.integration.replay import Changes, check_replay, own_worker, stop_run
 from tests.integration.tables import create_table, load, scan_all
 from tests.integration.workers import stored_offsets
 
@@ -80,10 +80,7 @@ def run_concurrent_snapshot(stack, tmp_path, unique, loaded_table, kill_after_re
                    "the last change to arrive")
         records = stack.read_topic(table)
     finally:
-        changes.halt.set()
-        rest.delete_connector(name)
-        worker.kill()
-        worker.wait(30)
+        stop_run(changes, rest, name, worker)
     final = {item["id"]["N"]: item for item in scan_all(ddb, table)}
     ops = check_replay(records, initial, final)
     last_snapshot = max(i for i, (op, _) in enumerate(ops) if op == "r")

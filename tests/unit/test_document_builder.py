@@ -197,10 +197,8 @@ def test_a_schema_change_mid_page_is_seen_and_the_whole_page_is_written_against_
                                   (None, {"pk": "d", "n": 3.0})]
 
 
-def test_a_page_the_schema_does_not_hold_infers_only_the_items_it_does_not_hold(monkeypatch):
-    builder = auto()
-    builder.snapshot({}, [item("a", v={"S": "x"})], 5)
-    builder.snapshot({}, [item("b", v={"N": "1"})], 5)  # v: S, then N: the overflow
+def observed_images(builder, monkeypatch):
+    """The images the builder's inference is asked to observe, from now on, in order."""
     observed = []
     real = builder._inference.observe
 
@@ -208,6 +206,14 @@ def test_a_page_the_schema_does_not_hold_infers_only_the_items_it_does_not_hold(
         observed.append(image)
         return real(struct, image)
     monkeypatch.setattr(builder._inference, "observe", observe)
+    return observed
+
+
+def test_a_page_the_schema_does_not_hold_infers_only_the_items_it_does_not_hold(monkeypatch):
+    builder = auto()
+    builder.snapshot({}, [item("a", v={"S": "x"})], 5)
+    builder.snapshot({}, [item("b", v={"N": "1"})], 5)  # v: S, then N: the overflow
+    observed = observed_images(builder, monkeypatch)
     spilled = item("d", v={"N": "2"})
     records = builder.snapshot({}, [item("c", v={"S": "y"}), spilled, item("e", v={"S": "z"})], 5)
     assert observed == [spilled]
@@ -240,13 +246,7 @@ def test_cdc_pages_use_the_same_schema_and_compiled_converters_as_snapshot_pages
 
 def test_a_first_page_infers_its_first_item_and_then_only_the_items_the_schema_grown_so_far_does_not_hold(monkeypatch):
     builder = auto()
-    observed = []
-    real = builder._inference.observe
-
-    def observe(struct, image):
-        observed.append(image)
-        return real(struct, image)
-    monkeypatch.setattr(builder._inference, "observe", observe)
+    observed = observed_images(builder, monkeypatch)
     page = [item(str(i), n={"N": str(i)}) for i in range(5)] + [item("x", new={"S": "y"}), item("y", n={"N": "1"})]
     header: dict = {}
     records = builder.snapshot(header, page, 5)
