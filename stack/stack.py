@@ -166,8 +166,12 @@ def broker_properties(props: Path, data: Path, port: int, controller_port: int, 
     ]))
     if not (data / "meta.properties").exists():
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        subprocess.run(["java", "-cp", classpath("kafka"), "kafka.tools.StorageTool", "format", "--standalone",
-                        "-t", cluster_id, "-c", str(props)], check=True, capture_output=True)
+        # --cluster-id=<id>: one id in 64 starts with '-', which the tool would take for an option after "-t".
+        formatted = subprocess.run(["java", "-cp", classpath("kafka"), "kafka.tools.StorageTool", "format",
+                                    "--standalone", f"--cluster-id={cluster_id}", "-c", str(props)],
+                                   capture_output=True, text=True)
+        if formatted.returncode != 0:
+            raise SystemExit(f"formatting Kafka's storage in {data} failed:\n{formatted.stdout}{formatted.stderr}")
     return props
 
 
