@@ -193,9 +193,10 @@ def test_rotating_shards_two_tasks_and_a_restart_deliver_each_change_exactly_onc
     worker = request.getfixturevalue("worker" if exactly_once else "plain_worker")
     table, name = f"scale_{unique}", f"scale-a-{unique}"
     started = time.monotonic()
-    # AWS's proportions are 24 h of retention for six 4-hour rotations; here at least a minute, more than a
-    # restart's pause in reading (both tasks stop, start, take their leases) on a loaded machine.
-    with simulator(tmp_path, stack, table, shards=SHARDS, rotate_s=ROTATE_S, retention_s=max(60.0, 6 * ROTATE_S),
+    # AWS's proportions are 24 h of retention for six 4-hour rotations; here at least two minutes, more than a
+    # restart's pause in reading (both tasks stop, start, take their leases; with exactly-once, Connect may refuse
+    # the first start while the connector regenerates task configs): a minute was once not enough.
+    with simulator(tmp_path, stack, table, shards=SHARDS, rotate_s=ROTATE_S, retention_s=max(120.0, 6 * ROTATE_S),
                    iterator_ttl_s=ROTATE_S, writes_per_s=WRITES_PER_S, keys=KEYS) as sim:
         worker.create_connector(name, cdc_config(stack, sim, table, **{
             "tasks.max": "2", **({"exactly.once.support": "required"} if exactly_once else {})}))
